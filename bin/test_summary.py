@@ -1,0 +1,73 @@
+"""Combine the pytest (JUnit XML) and Odoo (log) results into one summary line.
+
+Odoo only logs its counts, and silently skips browser tours when Chromium or
+websocket-client is missing: every skipped test is therefore counted as a failure.
+"""
+
+import argparse
+import re
+import sys
+import xml.etree.ElementTree as ET
+
+ODOO_TOTAL = re.compile(r"(\d+) failed, (\d+) error\(s\) of (\d+) tests when loading database")
+ODOO_SKIP = re.compile(r"\bskipped \S+ : ")
+LOG_LEVEL = re.compile(r"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d+ \d+ (ERROR|CRITICAL) ")
+
+
+def junit_counts(path):
+    try:
+        root = ET.parse(path).getroot()
+    except (OSError, ET.ParseError):
+        return 0, 1, 0, ["pytest produced no report"]
+    suites = [root] if root.tag == "testsuite" else list(root)
+    total = failed = skipped = 0
+    for suite in suites:
+        total += int(suite.get("tests", 0))
+        failed += int(suite.get("failures", 0)) + int(suite.get("errors", 0))
+        skipped += int(suite.get("skipped", 0))
+    return total - failed - skipped, failed, skipped, []
+
+
+def odoo_counts(path, rc):
+    notes = []
+    with open(path, encoding="utf-8", errors="replace") as handle:
+        text = handle.read()
+    totals = ODOO_TOTAL.findall(text)
+    skipped = len(ODOO_SKIP.findall(text))
+    error_lines = [line for line in text.splitlines() if LOG_LEVEL.match(line)]
+    if not totals:
+        return 0, 1, skipped, ["Odoo ended without a test report (install failed?)"]
+    failed, errors, run = (int(x) for x in totals[-1])
+    bad = failed + errors
+    if error_lines and not bad:
+        bad = 1
+        notes.append(f"{len(error_lines)} ERROR/CRITICAL log line(s) outside test failures")
+    if rc and not bad:
+        bad = 1
+        notes.append(f"odoo-bin exited with {rc}")
+    if run == 0:
+        bad = max(bad, 1)
+        notes.append("Odoo ran no test")
+    return max(run - bad - skipped, 0), bad, skipped, notes
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--junit", required=True)
+    parser.add_argument("--odoo-log", required=True)
+    parser.add_argument("--odoo-rc", type=int, default=0)
+    args = parser.parse_args()
+    p1, f1, s1, n1 = junit_counts(args.junit)
+    p2, f2, s2, n2 = odoo_counts(args.odoo_log, args.odoo_rc)
+    for note in n1 + n2:
+        print(f"note: {note}")
+    print(f"services: {p1} passed, {f1} failed, {s1} skipped | odoo: {p2} passed, {f2} failed, {s2} skipped")
+    if s1 + s2:
+        print("Skipped tests count as failures (a skipped browser tour proves nothing).")
+    passed, failed, skipped = p1 + p2, f1 + f2 + s1 + s2, s1 + s2
+    print(f"{passed} passed, {failed} failed, {skipped} skipped")
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,26 @@
+{
+    "name": "Comunik Mail",
+    "version": "19.0.1.0.0",
+    "category": "Productivity/Discuss",
+    "summary": "Boîtes mail personnelles et partagées synchronisées en IMAP, dispatch et statistiques",
+    "author": "comunik_mail",
+    "license": "LGPL-3",
+    "depends": ["mail", "hr"],
+    "external_dependencies": {"python": ["imapclient"]},
+    "data": [
+        "security/comunik_mail_security.xml",
+        "security/ir.model.access.csv",
+        "views/comunik_mail_account_views.xml",
+        "views/comunik_mail_menus.xml",
+    ],
+    "assets": {
+        "web.assets_backend": [
+            "comunik_mail/static/src/components/**/*",
+        ],
+        "web.assets_tests": [
+            "comunik_mail/static/tests/tours/**/*",
+        ],
+    },
+    "application": True,
+    "installable": True,
+}

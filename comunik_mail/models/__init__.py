@@ -1,0 +1,2 @@
+from . import res_users
+from . import comunik_mail_account

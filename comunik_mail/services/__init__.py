@@ -1,0 +1,1 @@
+"""IMAP/SMTP/MIME helpers with no ORM import, testable on their own."""

@@ -1,0 +1,165 @@
+"""Connection checks for IMAP and SMTP servers.
+
+Every failure is classified into a short code so that the Odoo layer can show
+a precise, translated reason (authentication, DNS, refused, TLS, timeout)
+instead of a raw exception.
+"""
+
+import errno
+import imaplib
+import os
+import smtplib
+import socket
+import ssl
+from dataclasses import dataclass
+
+from imapclient import IMAPClient
+from imapclient.exceptions import LoginError
+
+DEFAULT_TIMEOUT = 15.0
+
+OK = "ok"
+AUTH = "auth"
+DNS = "dns"
+REFUSED = "refused"
+TLS = "tls"
+TIMEOUT = "timeout"
+PROTOCOL = "protocol"
+
+#: Extra CA bundle trusted on top of the system store (self-signed company or test servers).
+CA_FILE_ENV = "COMUNIK_MAIL_CA_FILE"
+
+
+@dataclass
+class ServerSettings:
+    host: str
+    port: int
+    encryption: str = "ssl"  # "ssl" (implicit TLS), "starttls" or "none"
+    username: str = ""
+    password: str = ""
+    timeout: float = DEFAULT_TIMEOUT
+
+
+@dataclass
+class CheckResult:
+    code: str
+    detail: str = ""
+
+    @property
+    def ok(self):
+        return self.code == OK
+
+
+def make_ssl_context():
+    """System trust store, plus the bundle named by COMUNIK_MAIL_CA_FILE if any."""
+    context = ssl.create_default_context()
+    extra = os.environ.get(CA_FILE_ENV)
+    if extra and os.path.exists(extra):
+        context.load_verify_locations(cafile=extra)
+    return context
+
+
+def classify_error(exc):
+    """Map a connection exception to one of the codes above."""
+    if isinstance(exc, (LoginError, smtplib.SMTPAuthenticationError)):
+        return AUTH
+    if isinstance(exc, socket.gaierror):
+        return DNS
+    if isinstance(exc, (socket.timeout, TimeoutError)):
+        return TIMEOUT
+    if isinstance(exc, ssl.SSLError | ssl.CertificateError):
+        return TLS
+    if isinstance(exc, ConnectionRefusedError):
+        return REFUSED
+    if isinstance(exc, OSError) and exc.errno in (errno.ECONNREFUSED,):
+        return REFUSED
+    if isinstance(exc, imaplib.IMAP4.error) and "auth" in str(exc).lower():
+        return AUTH
+    if isinstance(exc, ConnectionResetError | smtplib.SMTPServerDisconnected) and _looks_like_tls(exc):
+        return TLS
+    return PROTOCOL
+
+
+def _looks_like_tls(exc):
+    return "ssl" in str(exc).lower() or "tls" in str(exc).lower()
+
+
+def _run(check, settings):
+    try:
+        check(settings)
+    except Exception as exc:  # noqa: BLE001 - every failure becomes a classified result
+        return CheckResult(classify_error(exc), f"{type(exc).__name__}: {exc}")
+    return CheckResult(OK)
+
+
+def imap_connect(settings):
+    """Open an authenticated IMAPClient for ``settings`` (caller logs out)."""
+    use_ssl = settings.encryption == "ssl"
+    context = make_ssl_context() if settings.encryption in ("ssl", "starttls") else None
+    client = IMAPClient(
+        settings.host, port=settings.port, ssl=use_ssl, ssl_context=context, timeout=settings.timeout
+    )
+    try:
+        if settings.encryption == "starttls":
+            client.starttls(context)
+        client.login(settings.username, settings.password)
+    except Exception:
+        _quiet_shutdown(client)
+        raise
+    return client
+
+
+def _quiet_shutdown(client):
+    try:
+        client.shutdown()
+    except Exception:  # noqa: BLE001, S110 - already failing, the original error matters
+        pass
+
+
+def _check_imap(settings):
+    client = imap_connect(settings)
+    try:
+        client.select_folder("INBOX", readonly=True)
+    finally:
+        try:
+            client.logout()
+        except Exception:  # noqa: BLE001 - the check already succeeded or failed
+            _quiet_shutdown(client)
+
+
+def check_imap(settings):
+    """Log in and select INBOX read-only; never changes anything on the server."""
+    return _run(_check_imap, settings)
+
+
+def smtp_connect(settings):
+    """Open an SMTP session, secured and authenticated as configured (caller quits)."""
+    context = make_ssl_context()
+    if settings.encryption == "ssl":
+        smtp = smtplib.SMTP_SSL(settings.host, settings.port, timeout=settings.timeout, context=context)
+    else:
+        smtp = smtplib.SMTP(settings.host, settings.port, timeout=settings.timeout)
+    try:
+        smtp.ehlo()
+        if settings.encryption == "starttls":
+            smtp.starttls(context=context)
+            smtp.ehlo()
+        if settings.username:
+            smtp.login(settings.username, settings.password)
+    except Exception:
+        smtp.close()
+        raise
+    return smtp
+
+
+def _check_smtp(settings):
+    smtp = smtp_connect(settings)
+    try:
+        smtp.quit()
+    except smtplib.SMTPException:
+        smtp.close()
+
+
+def check_smtp(settings):
+    """EHLO, TLS as configured, AUTH; sends nothing."""
+    return _run(_check_smtp, settings)

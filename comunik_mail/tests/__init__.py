@@ -1,0 +1,5 @@
+from . import test_account_connection
+from . import test_account_primary
+from . import test_account_security
+from . import test_account_french
+from . import test_account_tour

@@ -1,0 +1,532 @@
+"""Real, throwaway mail servers on loopback for the comunik_mail tests.
+
+The tests exercise genuine IMAP and SMTP conversations (TLS, STARTTLS, SASL, UIDVALIDITY, flags) instead of
+mocks, so this module starts a private Dovecot instance and an aiosmtpd capture server on fixed ports of
+127.0.0.1. Everything Dovecot needs (config, sockets, state, logs, certificate, mailboxes) lives in one work
+directory, so it never touches a system Dovecot that may run on the standard ports.
+
+Only the standard library and aiosmtpd are imported: no Odoo, so it also works from a plain script.
+"""
+
+import atexit
+import base64
+import contextlib
+import grp
+import imaplib
+import logging
+import os
+import pwd
+import re
+import shutil
+import signal
+import socket
+import ssl
+import subprocess
+import tempfile
+import threading
+import time
+
+from aiosmtpd.controller import Controller
+from aiosmtpd.smtp import AuthResult
+
+IMAPS_PORT = 19993  # implicit TLS
+IMAP_PORT = 19143  # plaintext + STARTTLS
+SMTPS_PORT = 19465  # implicit TLS
+SMTP_PORT = 19587  # plaintext + STARTTLS
+HOST = "127.0.0.1"
+
+_START_TIMEOUT = 20
+
+_OPENSSL_CONFIG = """\
+[req]
+distinguished_name = dn
+x509_extensions = ext
+prompt = no
+[dn]
+CN = localhost
+[ext]
+basicConstraints = critical, CA:TRUE
+keyUsage = critical, digitalSignature, keyEncipherment, keyCertSign
+extendedKeyUsage = serverAuth
+subjectAltName = DNS:localhost, IP:127.0.0.1
+subjectKeyIdentifier = hash
+"""
+
+_DOVECOT_CONFIG = """\
+base_dir = {workdir}/run
+state_dir = {workdir}/state
+log_path = {workdir}/dovecot.log
+info_log_path = {workdir}/dovecot.log
+protocols = imap
+listen = {host}
+ssl = yes
+ssl_cert = <{cert}
+ssl_key = <{key}
+disable_plaintext_auth = no
+auth_mechanisms = plain login
+auth_verbose = yes
+auth_failure_delay = 0
+login_trusted_networks = {host}/32
+default_login_user = {login_user}
+default_internal_user = {internal_user}
+default_internal_group = {internal_group}
+first_valid_uid = {mail_uid}
+first_valid_gid = {mail_gid}
+mail_location = maildir:{workdir}/mail/%u
+passdb {{
+  driver = dict
+  args = {workdir}/dict-auth.conf
+}}
+userdb {{
+  driver = static
+  args = uid={mail_uid} gid={mail_gid} home={workdir}/mail/%u
+}}
+service imap-login {{
+  chroot =
+  inet_listener imap {{
+    port = {imap_port}
+  }}
+  inet_listener imaps {{
+    port = {imaps_port}
+    ssl = yes
+  }}
+}}
+service anvil {{
+  chroot =
+}}
+"""
+
+# One file per login, read on every lookup: passwd-file would be re-read at most once per second, so a password
+# change or user removal right after a login could go unnoticed.
+_DICT_AUTH_CONFIG = """\
+uri = fs:posix:prefix={passwords}/
+iterate_disable = yes
+key password {{
+  key = %u
+}}
+passdb_fields {{
+  password = %{{dict:password}}
+}}
+"""
+
+
+def _ensure_port_free(port):
+    """Fail early and clearly: the ports are fixed because other code (and testers) type them in."""
+    with socket.socket() as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            sock.bind((HOST, port))
+        except OSError as exc:
+            raise RuntimeError(
+                f"Port {HOST}:{port} is busy ({exc.strerror}); is a previous test server still running? "
+                f"Check with `ss -ltnp 'sport = :{port}'`."
+            ) from exc
+
+
+def _accepts(port):
+    try:
+        socket.create_connection((HOST, port), timeout=1).close()
+    except OSError:
+        return False
+    return True
+
+
+def _make_certificate(directory):
+    """Create a self-signed cert (CN/SAN localhost + 127.0.0.1) that is also its own CA, strict-verify friendly."""
+    cnf = os.path.join(directory, "openssl.cnf")
+    cert = os.path.join(directory, "cert.pem")
+    key = os.path.join(directory, "key.pem")
+    with open(cnf, "w") as f:
+        f.write(_OPENSSL_CONFIG)
+    command = ["openssl", "req", "-x509", "-config", cnf, "-newkey", "rsa:2048", "-nodes", "-days", "3650"]
+    subprocess.run([*command, "-keyout", key, "-out", cert], check=True, capture_output=True)
+    os.chmod(cert, 0o644)
+    return cert, key
+
+
+def _quote(mailbox):
+    """imaplib sends mailbox names verbatim; quote them so names with spaces work."""
+    return '"{}"'.format(mailbox.replace("\\", "\\\\").replace('"', '\\"'))
+
+
+def _check(response, what):
+    typ, data = response
+    if typ != "OK":
+        raise RuntimeError(f"IMAP {what} failed: {typ} {data!r}")
+    return data
+
+
+def _accounts():
+    """System accounts Dovecot runs as.
+
+    As root, Dovecot refuses to access mail as uid 0 and wants unprivileged login/internal users: use the ones
+    the Debian package creates (dovenull for login processes, dovecot for internal processes and the mail files).
+    As a normal user nothing can change uid, so every role is the current user.
+    """
+    if os.geteuid() == 0:
+        try:
+            pwd.getpwnam("dovenull")
+            internal = pwd.getpwnam("dovecot")
+        except KeyError as exc:
+            raise RuntimeError(f"System user missing ({exc}); is the dovecot-core package installed?") from exc
+        return {
+            "login_user": "dovenull",
+            "internal_user": internal.pw_name,
+            "internal_uid": internal.pw_uid,
+            "internal_group": grp.getgrgid(internal.pw_gid).gr_name,
+            "mail_uid": internal.pw_uid,
+            "mail_gid": internal.pw_gid,
+        }
+    user = pwd.getpwuid(os.geteuid()).pw_name
+    return {
+        "login_user": user,
+        "internal_user": user,
+        "internal_uid": os.geteuid(),
+        "internal_group": grp.getgrgid(os.getegid()).gr_name,
+        "mail_uid": os.geteuid(),
+        "mail_gid": os.getegid(),
+    }
+
+
+class DovecotServer:
+    """A private Dovecot IMAP server (``dovecot -F``) with its users and maildirs under ``workdir``."""
+
+    def __init__(self, workdir=None):
+        self._accounts = _accounts()
+        self._remove_workdir = workdir is None or not os.path.exists(workdir)
+        self.workdir = workdir or tempfile.mkdtemp(prefix="comunik-dovecot-")
+        self.config_file = os.path.join(self.workdir, "dovecot.conf")
+        self.log_file = os.path.join(self.workdir, "dovecot.log")
+        self.passwords_dir = os.path.join(self.workdir, "passwords")
+        self.mail_dir = os.path.join(self.workdir, "mail")
+        self.ca_file = os.path.join(self.workdir, "cert.pem")
+        self.key_file = os.path.join(self.workdir, "key.pem")
+        self.users = {}
+        self._pid = None
+        self._lock = threading.RLock()
+        self._uidvalidity_floor = 0
+
+    def start(self):
+        try:
+            self._launch()
+        except BaseException:
+            self.stop()
+            raise
+
+    def _launch(self):
+        for port in (IMAPS_PORT, IMAP_PORT):
+            _ensure_port_free(port)
+        # mkdtemp makes a 0700 dir: Dovecot's unprivileged processes must be able to traverse it.
+        os.makedirs(self.workdir, exist_ok=True)
+        os.chmod(self.workdir, 0o755)
+        os.makedirs(os.path.join(self.workdir, "state"), exist_ok=True)
+        os.makedirs(self.mail_dir, mode=0o700, exist_ok=True)
+        self._chown(self.mail_dir)
+        _make_certificate(self.workdir)
+        os.makedirs(self.passwords_dir, mode=0o700, exist_ok=True)
+        os.chown(self.passwords_dir, self._accounts["internal_uid"], -1)
+        with open(os.path.join(self.workdir, "dict-auth.conf"), "w") as f:
+            f.write(_DICT_AUTH_CONFIG.format(passwords=self.passwords_dir))
+        with open(self.config_file, "w") as f:
+            f.write(
+                _DOVECOT_CONFIG.format(
+                    workdir=self.workdir,
+                    host=HOST,
+                    cert=self.ca_file,
+                    key=self.key_file,
+                    imap_port=IMAP_PORT,
+                    imaps_port=IMAPS_PORT,
+                    **self._accounts,
+                )
+            )
+        # Dovecot daemonizes itself (no -F): its master is then not our child, so test frameworks that
+        # reap leftover child processes after each test class (Odoo's does) leave it running.
+        with open(self.log_file, "ab") as log:
+            subprocess.run(
+                [_dovecot(), "-c", self.config_file],
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL,
+                check=False,
+                timeout=_START_TIMEOUT,
+            )
+        deadline = time.monotonic() + _START_TIMEOUT
+        while not (_accepts(IMAPS_PORT) and _accepts(IMAP_PORT)):
+            if time.monotonic() > deadline:
+                raise RuntimeError(
+                    f"Dovecot did not start listening on {HOST}:{IMAPS_PORT}/{IMAP_PORT}.\n{self._diagnostics()}"
+                )
+            time.sleep(0.1)
+        self._pid = self._master_pid()
+
+    def _master_pid(self):
+        try:
+            with open(os.path.join(self.workdir, "run", "master.pid")) as f:
+                return int(f.read().strip())
+        except (OSError, ValueError):
+            return None
+
+    @staticmethod
+    def _alive(pid):
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            return False
+        except PermissionError:
+            return True
+        return True
+
+    def stop(self):
+        pid = self._pid or self._master_pid()
+        if pid is not None and self._alive(pid):
+            # SIGTERM to the master is what `dovecot stop` does; it takes its children down with it.
+            os.kill(pid, signal.SIGTERM)
+            deadline = time.monotonic() + 10
+            while self._alive(pid) and time.monotonic() < deadline:
+                time.sleep(0.05)
+            if self._alive(pid):
+                os.kill(pid, signal.SIGKILL)
+            deadline = time.monotonic() + 5
+            while (_accepts(IMAPS_PORT) or _accepts(IMAP_PORT)) and time.monotonic() < deadline:
+                time.sleep(0.1)
+        self._pid = None
+        if self._remove_workdir:
+            shutil.rmtree(self.workdir, ignore_errors=True)
+
+    def _diagnostics(self):
+        try:
+            with open(self.log_file, errors="replace") as f:
+                log_tail = "".join(f.readlines()[-40:])
+        except OSError as exc:
+            log_tail = str(exc)
+        check = subprocess.run([_dovecot(), "-n", "-c", self.config_file], capture_output=True, text=True, check=False)
+        return f"--- {self.log_file} (tail) ---\n{log_tail}\n--- dovecot -n ---\n{check.stdout}{check.stderr}"
+
+    def _chown(self, path):
+        os.chown(path, self._accounts["mail_uid"], self._accounts["mail_gid"])
+
+    def _user_dir(self, login):
+        return os.path.join(self.mail_dir, login)
+
+    def _set_password(self, login, password):
+        """Atomically (re)write the login's password file, readable by Dovecot's auth process."""
+        path = os.path.join(self.passwords_dir, login)
+        with open(path + ".tmp", "w") as f:
+            f.write("{PLAIN.B64}" + base64.b64encode(password.encode()).decode())
+        os.chown(path + ".tmp", self._accounts["internal_uid"], -1)
+        os.replace(path + ".tmp", path)
+
+    def add_user(self, login, password):
+        """Create an empty mailbox (or just change the password of an existing one).
+
+        Dovecot lowercases logins, so the login is stored lowercased. A new mailbox is seeded with a UIDVALIDITY
+        above any mailbox removed before: Dovecot otherwise derives it from the clock, and a mailbox re-created
+        within the same second would keep its old UIDVALIDITY.
+        """
+        login = login.lower()
+        with self._lock:
+            user_dir = self._user_dir(login)
+            if not os.path.isdir(user_dir):
+                os.mkdir(user_dir, 0o700)
+                seed = max(int(time.time()), self._uidvalidity_floor)
+                with open(os.path.join(user_dir, "dovecot-uidvalidity"), "w") as f:
+                    f.write(f"{seed:08x}")
+                open(os.path.join(user_dir, f"dovecot-uidvalidity.{seed:08x}"), "w").close()
+                for name in os.listdir(user_dir):
+                    self._chown(os.path.join(user_dir, name))
+                self._chown(user_dir)
+            self._set_password(login, password)
+            self.users[login] = password
+
+    def remove_user(self, login):
+        """Delete the mailbox and the login, e.g. to simulate a mailbox re-created with a new UIDVALIDITY."""
+        login = login.lower()
+        with self._lock:
+            user_dir = self._user_dir(login)
+            with contextlib.suppress(OSError, ValueError), open(os.path.join(user_dir, "dovecot-uidvalidity")) as f:
+                self._uidvalidity_floor = max(self._uidvalidity_floor, int(f.read().strip(), 16) + 1)
+            with contextlib.suppress(FileNotFoundError):
+                os.remove(os.path.join(self.passwords_dir, login))
+            shutil.rmtree(user_dir, ignore_errors=True)
+            self.users.pop(login, None)
+
+    @contextlib.contextmanager
+    def _session(self, login):
+        login = login.lower()
+        context = ssl.create_default_context(cafile=self.ca_file)
+        conn = imaplib.IMAP4_SSL(HOST, IMAPS_PORT, ssl_context=context, timeout=30)
+        try:
+            _check(conn.login(login, self.users[login]), "LOGIN")
+            yield conn
+        finally:
+            with contextlib.suppress(imaplib.IMAP4.error, OSError):
+                conn.logout()
+
+    def append(self, login, raw_message, flags=(), folder="INBOX", date=None):
+        """IMAP APPEND as ``login`` (creating ``folder`` if needed); return the new UID from APPENDUID, or None."""
+        flag_list = "({})".format(" ".join(flags)) if flags else None
+        with self._session(login) as conn:
+            typ, data = conn.append(_quote(folder), flag_list, date, raw_message)
+            if typ == "NO" and b"[TRYCREATE]" in (data[0] or b""):
+                _check(conn.create(_quote(folder)), "CREATE")
+                typ, data = conn.append(_quote(folder), flag_list, date, raw_message)
+            _check((typ, data), "APPEND")
+        match = re.search(rb"\[APPENDUID \d+ (\d+)\]", data[0] or b"")
+        return int(match.group(1)) if match else None
+
+    def flags(self, login, folder="INBOX"):
+        """Return ``{uid: sorted flags}`` read via EXAMINE; the session-local ``\\Recent`` flag is left out."""
+        result = {}
+        with self._session(login) as conn:
+            _check(conn.select(_quote(folder), readonly=True), "EXAMINE")
+            for item in _check(conn.uid("FETCH", "1:*", "(FLAGS)"), "FETCH"):
+                if not isinstance(item, bytes):
+                    continue
+                uid = re.search(rb"UID (\d+)", item)
+                flags = re.search(rb"FLAGS \(([^)]*)\)", item)
+                if uid and flags:
+                    result[int(uid.group(1))] = tuple(
+                        sorted(flag for flag in flags.group(1).decode().split() if flag != "\\Recent")
+                    )
+        return result
+
+    def count(self, login, folder="INBOX"):
+        with self._session(login) as conn:
+            return int(_check(conn.select(_quote(folder), readonly=True), "EXAMINE")[0])
+
+
+def _dovecot():
+    return shutil.which("dovecot") or "/usr/sbin/dovecot"
+
+
+def _hide_login_data_warning(record):
+    """aiosmtpd logs a deprecation warning for its own ``Session.login_data`` on every successful AUTH."""
+    return "login_data is deprecated" not in record.getMessage()
+
+
+class _CaptureHandler:
+    def __init__(self, sink, port):
+        self.sink = sink
+        self.port = port
+
+    async def handle_DATA(self, server, session, envelope):
+        self.sink._capture(
+            {
+                "mail_from": envelope.mail_from,
+                "rcpt_tos": list(envelope.rcpt_tos),
+                "data": envelope.content,
+                "auth_login": session.auth_data if session.authenticated else None,
+                "port": self.port,
+            }
+        )
+        return "250 2.0.0 OK captured"
+
+
+class SmtpSink:
+    """An SMTP server that accepts (and records) every message; AUTH PLAIN/LOGIN are checked against ``users``.
+
+    Both ports offer AUTH without requiring it, so tests can assert which login (or none) sent each message.
+    Without ``cert_file``/``key_file`` a certificate is generated in a private temp dir (see ``ca_file``).
+    """
+
+    def __init__(self, cert_file=None, key_file=None):
+        self.cert_file = cert_file
+        self.key_file = key_file
+        self.users = {}
+        self.messages = []
+        self._tempdir = None
+        self._controllers = []
+        self._changed = threading.Condition()
+
+    @property
+    def ca_file(self):
+        return self.cert_file
+
+    def add_user(self, login, password):
+        self.users[login] = password
+
+    def start(self):
+        for port in (SMTPS_PORT, SMTP_PORT):
+            _ensure_port_free(port)
+        if not self.cert_file:
+            self._tempdir = tempfile.mkdtemp(prefix="comunik-smtp-")
+            self.cert_file, self.key_file = _make_certificate(self._tempdir)
+        context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        context.load_cert_chain(self.cert_file, self.key_file)
+        logging.getLogger("mail.log").addFilter(_hide_login_data_warning)
+        common = {
+            "hostname": HOST,
+            "server_hostname": "localhost",
+            "authenticator": self._authenticate,
+            "auth_require_tls": False,
+            "decode_data": False,
+        }
+        try:
+            for port, tls in ((SMTPS_PORT, {"ssl_context": context}), (SMTP_PORT, {"tls_context": context})):
+                controller = Controller(_CaptureHandler(self, port), port=port, **tls, **common)
+                controller.start()
+                self._controllers.append(controller)
+        except Exception:
+            self.stop()
+            raise
+
+    def stop(self):
+        while self._controllers:
+            self._controllers.pop().stop()
+        if self._tempdir:
+            shutil.rmtree(self._tempdir, ignore_errors=True)
+            self._tempdir = self.cert_file = self.key_file = None
+
+    def _authenticate(self, server, session, envelope, mechanism, auth_data):
+        login, password = auth_data.login.decode(), auth_data.password.decode()
+        if login in self.users and self.users[login] == password:
+            return AuthResult(success=True, auth_data=login)
+        return AuthResult(success=False, handled=False)
+
+    def _capture(self, message):
+        with self._changed:
+            self.messages.append(message)
+            self._changed.notify_all()
+
+    def clear(self):
+        with self._changed:
+            self.messages.clear()
+
+    def wait_for(self, count, timeout=10):
+        """Block until at least ``count`` messages were captured; raise TimeoutError otherwise."""
+        with self._changed:
+            if not self._changed.wait_for(lambda: len(self.messages) >= count, timeout):
+                raise TimeoutError(f"Expected {count} captured message(s) within {timeout}s, got {len(self.messages)}")
+            return list(self.messages)
+
+
+_servers = None
+_servers_lock = threading.Lock()
+
+
+def get_servers():
+    """Process-wide (Dovecot, SMTP sink) pair, started on first use and stopped at interpreter exit."""
+    global _servers
+    with _servers_lock:
+        if _servers is None:
+            dovecot = DovecotServer()
+            dovecot.start()
+            sink = SmtpSink(cert_file=dovecot.ca_file, key_file=dovecot.key_file)
+            try:
+                sink.start()
+            except Exception:
+                dovecot.stop()
+                raise
+            _servers = dovecot, sink
+            atexit.register(_stop_servers)
+        return _servers
+
+
+def _stop_servers():
+    global _servers
+    with _servers_lock:
+        if _servers is not None:
+            dovecot, sink = _servers
+            _servers = None
+            sink.stop()
+            dovecot.stop()

@@ -1,0 +1,29 @@
+from odoo.tests import HttpCase, new_test_user, tagged
+
+from .common import use_real_servers
+
+TOUR_EMAIL = "support-tour@example.test"
+TOUR_PASSWORD = "Tour-S3cret"
+
+
+@tagged("post_install", "-at_install")
+class TestAccountTour(HttpCase):
+    """In French, an admin creates a shared account, tests it, saves it and sees it valid."""
+
+    def test_admin_creates_shared_account(self):
+        dovecot, smtp = use_real_servers()
+        dovecot.add_user(TOUR_EMAIL, TOUR_PASSWORD)
+        smtp.add_user(TOUR_EMAIL, TOUR_PASSWORD)
+        self.env["res.lang"]._activate_lang("fr_FR")
+        new_test_user(
+            self.env,
+            "cmk_tour_admin",
+            groups="base.group_user,comunik_mail.group_comunik_mail_admin",
+            lang="fr_FR",
+            name="Adèle Admin",
+        )
+        self.start_tour("/odoo", "comunik_mail_account_tour", login="cmk_tour_admin")
+        account = self.env["comunik.mail.account"].search([("email", "=", TOUR_EMAIL)])
+        self.assertEqual(account.category, "shared")
+        self.assertEqual(account.validity_state, "valid")
+        self.assertEqual(account.fetchmail_server_id.password, TOUR_PASSWORD)
