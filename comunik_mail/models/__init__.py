@@ -1,2 +1,1 @@
-from . import res_users
-from . import comunik_mail_account
+from . import comunik_mail_account, res_users

@@ -1,6 +1,6 @@
 import logging
 
-from odoo import _, api, fields, models
+from odoo import api, fields, models
 from odoo.exceptions import AccessError, UserError, ValidationError
 
 from ..services import connection
@@ -43,7 +43,7 @@ class ComunikMailAccount(models.Model):
 
     active = fields.Boolean(default=True)
     email = fields.Char("Email Address", required=True, tracking=True)
-    account_type = fields.Selection([("imap", "IMAP")], "Account Type", default="imap", required=True)
+    account_type = fields.Selection([("imap", "IMAP")], default="imap", required=True)
     sync_period = fields.Selection(
         [("today", "Today"), ("week", "1 week ago")],
         "Synchronization Period",
@@ -52,14 +52,11 @@ class ComunikMailAccount(models.Model):
     )
     category = fields.Selection(
         [("shared", "Shared"), ("personal", "Personal")],
-        "Category",
         default="personal",
         required=True,
         tracking=True,
     )
-    owner_id = fields.Many2one(
-        "res.users", "Owner", default=lambda self: self.env.user, index=True, tracking=True
-    )
+    owner_id = fields.Many2one("res.users", default=lambda self: self.env.user, index=True, tracking=True)
     create_lead = fields.Boolean(
         "Create a Lead Record",
         help="Automatically turn incoming emails into CRM leads.",
@@ -88,9 +85,7 @@ class ComunikMailAccount(models.Model):
         required=True,
     )
     imap_user = fields.Char("IMAP Username", related="fetchmail_server_id.user", readonly=False)
-    imap_password = fields.Char(
-        "IMAP Password", compute="_compute_passwords", inverse="_inverse_imap_password"
-    )
+    imap_password = fields.Char("IMAP Password", compute="_compute_passwords", inverse="_inverse_imap_password")
     smtp_host = fields.Char("SMTP Host", related="mail_server_id.smtp_host", readonly=False)
     smtp_port = fields.Integer("SMTP Port", related="mail_server_id.smtp_port", readonly=False)
     smtp_encryption = fields.Selection(
@@ -104,13 +99,10 @@ class ComunikMailAccount(models.Model):
         default=True,
     )
     smtp_user = fields.Char("SMTP Username", compute="_compute_smtp_user", inverse="_inverse_smtp_user")
-    smtp_password = fields.Char(
-        "SMTP Password", compute="_compute_passwords", inverse="_inverse_smtp_password"
-    )
+    smtp_password = fields.Char("SMTP Password", compute="_compute_passwords", inverse="_inverse_smtp_password")
 
     validity_state = fields.Selection(
         [("untested", "Not Tested"), ("valid", "Valid"), ("invalid", "Invalid")],
-        "Validity",
         default="untested",
         readonly=True,
         copy=False,
@@ -174,7 +166,7 @@ class ComunikMailAccount(models.Model):
 
     def _search_is_primary(self, operator, value):
         if operator not in ("=", "!=") or not isinstance(value, bool):
-            raise UserError(_("Unsupported search on the primary account."))
+            raise UserError(self.env._("Unsupported search on the primary account."))
         primary_ids = self.env.user.comunik_primary_account_id.ids
         positive = (operator == "=") == value
         return [("id", "in" if positive else "not in", primary_ids)]
@@ -184,7 +176,7 @@ class ComunikMailAccount(models.Model):
     def _check_manage(self):
         for account in self:
             if not account._can_manage():
-                raise AccessError(_("Only administrators can modify this email account."))
+                raise AccessError(self.env._("Only administrators can modify this email account."))
 
     def _inverse_imap_password(self):
         self._check_manage()
@@ -236,9 +228,9 @@ class ComunikMailAccount(models.Model):
         if self.env.su or self._is_comunik_admin():
             return
         if vals.get("category", "personal") != "personal" or vals.get("owner_id", self.env.uid) != self.env.uid:
-            raise AccessError(_("Only administrators can create or modify a shared account."))
+            raise AccessError(self.env._("Only administrators can create or modify a shared account."))
         if vals.get("department_ids") or vals.get("dispatcher_ids"):
-            raise AccessError(_("Only administrators can assign departments or dispatchers."))
+            raise AccessError(self.env._("Only administrators can assign departments or dispatchers."))
 
     @api.model_create_multi
     def create(self, vals_list):
@@ -312,14 +304,14 @@ class ComunikMailAccount(models.Model):
             return None
         self.update(self._run_connection_test())
         if self.validity_state == "invalid":
-            return {"warning": {"title": _("Connection test failed"), "message": self.validity_message}}
+            return {"warning": {"title": self.env._("Connection test failed"), "message": self.validity_message}}
         return None
 
     @api.constrains("category", "owner_id")
     def _check_owner(self):
         for account in self:
             if account.category == "personal" and not account.owner_id:
-                raise ValidationError(_("A personal account must have an owner."))
+                raise ValidationError(self.env._("A personal account must have an owner."))
 
     # ------------------------------------------------------------------ connection test
 
@@ -356,18 +348,20 @@ class ComunikMailAccount(models.Model):
         """French, precise reason for a failed check."""
         where = f"{settings.host}:{settings.port}"
         messages = {
-            connection.AUTH: _("%(protocol)s: authentication refused by %(where)s. Check the username and "
-                               "password."),
-            connection.DNS: _("%(protocol)s: server “%(host)s” not found (unknown host name)."),
-            connection.REFUSED: _("%(protocol)s: connection refused by %(where)s. Check the port."),
-            connection.TLS: _("%(protocol)s: SSL/TLS negotiation with %(where)s failed. Check the encryption "
-                              "and the port."),
-            connection.TIMEOUT: _("%(protocol)s: server %(where)s is not answering (timed out)."),
-            connection.PROTOCOL: _("%(protocol)s: unexpected answer from %(where)s."),
+            connection.AUTH: self.env._(
+                "%(protocol)s: authentication refused by %(where)s. Check the username and " "password."
+            ),
+            connection.DNS: self.env._("%(protocol)s: server “%(host)s” not found (unknown host name)."),
+            connection.REFUSED: self.env._("%(protocol)s: connection refused by %(where)s. Check the port."),
+            connection.TLS: self.env._(
+                "%(protocol)s: SSL/TLS negotiation with %(where)s failed. Check the encryption " "and the port."
+            ),
+            connection.TIMEOUT: self.env._("%(protocol)s: server %(where)s is not answering (timed out)."),
+            connection.PROTOCOL: self.env._("%(protocol)s: unexpected answer from %(where)s."),
         }
         message = messages[result.code] % {"protocol": protocol, "where": where, "host": settings.host}
         if result.code == connection.AUTH and settings.host.lower().endswith(GMAIL_HOSTS):
-            message += "\n" + _(
+            message += "\n" + self.env._(
                 "For Gmail, use an application password: Manage your Google Account → search for "
                 "“App passwords” → create one and paste it into the Password field."
             )
@@ -382,7 +376,7 @@ class ComunikMailAccount(models.Model):
             ("SMTP", self._smtp_settings(), connection.check_smtp),
         ):
             if not settings.host:
-                problems.append(_("%s: fill in the host name.", protocol))
+                problems.append(self.env._("%s: fill in the host name.", protocol))
                 continue
             result = check(settings)
             if not result.ok:
@@ -390,7 +384,7 @@ class ComunikMailAccount(models.Model):
                 problems.append(self._failure_message(protocol, settings, result))
         return {
             "validity_state": "invalid" if problems else "valid",
-            "validity_message": "\n".join(problems) or _("Connection successful: IMAP and SMTP both work."),
+            "validity_message": "\n".join(problems) or self.env._("Connection successful: IMAP and SMTP both work."),
             "validity_date": fields.Datetime.now(),
         }
 
@@ -406,7 +400,7 @@ class ComunikMailAccount(models.Model):
             "type": "ir.actions.client",
             "tag": "display_notification",
             "params": {
-                "title": _("Connection test failed") if failed else _("Connection test"),
+                "title": self.env._("Connection test failed") if failed else self.env._("Connection test"),
                 "message": message,
                 "type": "danger" if failed else "success",
                 "sticky": bool(failed),

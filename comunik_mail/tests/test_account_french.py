@@ -30,9 +30,7 @@ class TestAccountFrench(ComunikMailCase):
             ["sync_period", "category", "create_lead", "smtp_same_credentials", "department_ids", "dispatcher_ids"]
         )
         self.assertEqual(fields["sync_period"]["string"], "Période de synchronisation")
-        self.assertEqual(
-            dict(fields["sync_period"]["selection"]), {"today": "Aujourd'hui", "week": "Il y a 1 semaine"}
-        )
+        self.assertEqual(dict(fields["sync_period"]["selection"]), {"today": "Aujourd'hui", "week": "Il y a 1 semaine"})
         self.assertEqual(dict(fields["category"]["selection"]), {"shared": "Partagé", "personal": "Personnel"})
         self.assertEqual(fields["create_lead"]["string"], "Création d'un enregistrement de piste")
         self.assertEqual(
