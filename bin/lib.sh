@@ -101,13 +101,21 @@ ensure_postgres() {
     fi
     local bindir pgdata sockdir port owner
     bindir=$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -1)
-    pgdata=$LOCAL_DIR/pgdata
-    sockdir=$LOCAL_DIR/pgrun
+    local pgroot=$LOCAL_DIR
     port=${COMUNIK_PGPORT:-55432}
     owner=$(id -un)
     local as=()
-    if [ "$(id -u)" = 0 ]; then owner=postgres; as=(runuser -u postgres --); fi
-    mkdir -p "$LOCAL_DIR" "$sockdir"
+    if [ "$(id -u)" = 0 ]; then
+        # PostgreSQL refuses to run as root: the cluster belongs to 'postgres', which must reach its folder.
+        owner=postgres; as=(runuser -u postgres --)
+        mkdir -p "$LOCAL_DIR"
+        if ! runuser -u postgres -- test -x "$LOCAL_DIR"; then
+            pgroot=/var/lib/comunik_mail/$(printf '%s' "$ROOT" | sha256sum | cut -c1-12)
+        fi
+    fi
+    pgdata=$pgroot/pgdata
+    sockdir=$pgroot/pgrun
+    mkdir -p "$sockdir"
     chown "$owner" "$sockdir" 2>/dev/null || true
     if [ ! -f "$pgdata/PG_VERSION" ]; then
         log "No PostgreSQL answered; creating a project-local cluster in $pgdata"
@@ -117,14 +125,14 @@ ensure_postgres() {
     export PGHOST=$sockdir PGPORT=$port
     if ! pg_answers; then
         log "Starting the project-local PostgreSQL (socket $sockdir, port $port)"
-        "${as[@]}" "$bindir/pg_ctl" -D "$pgdata" -l "$LOCAL_DIR/postgresql.log" -w \
+        "${as[@]}" "$bindir/pg_ctl" -D "$pgdata" -l "$sockdir/postgresql.log" -w \
             -o "-k $sockdir -p $port -c listen_addresses=''" start >/dev/null
     fi
     # Odoo refuses the 'postgres' role: use a dedicated superuser role.
     "${as[@]}" env PGHOST="$sockdir" PGPORT="$port" "$bindir/psql" -U "$owner" -d postgres -Atqc \
         "DO \$\$BEGIN IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname='odoo') THEN CREATE ROLE odoo LOGIN SUPERUSER; END IF; END\$\$" >/dev/null
     export PGUSER=odoo
-    pg_answers || die "PostgreSQL did not start; see $LOCAL_DIR/postgresql.log"
+    pg_answers || die "PostgreSQL did not start; see $sockdir/postgresql.log"
 }
 
 odoo_bin() {
