@@ -189,9 +189,11 @@ def _accounts():
 
 
 class DovecotServer:
-    """A private Dovecot IMAP server (``dovecot -F``) with its users and maildirs under ``workdir``."""
+    """A private Dovecot IMAP server (its own daemon) with its users and maildirs under ``workdir``."""
 
-    def __init__(self, workdir=None):
+    def __init__(self, workdir=None, imaps_port=IMAPS_PORT, imap_port=IMAP_PORT):
+        self.imaps_port = imaps_port
+        self.imap_port = imap_port
         self._accounts = _accounts()
         self._remove_workdir = workdir is None or not os.path.exists(workdir)
         self.workdir = workdir or tempfile.mkdtemp(prefix="comunik-dovecot-")
@@ -214,7 +216,7 @@ class DovecotServer:
             raise
 
     def _launch(self):
-        for port in (IMAPS_PORT, IMAP_PORT):
+        for port in (self.imaps_port, self.imap_port):
             _ensure_port_free(port)
         # mkdtemp makes a 0700 dir: Dovecot's unprivileged processes must be able to traverse it.
         os.makedirs(self.workdir, exist_ok=True)
@@ -234,8 +236,8 @@ class DovecotServer:
                     host=HOST,
                     cert=self.ca_file,
                     key=self.key_file,
-                    imap_port=IMAP_PORT,
-                    imaps_port=IMAPS_PORT,
+                    imap_port=self.imap_port,
+                    imaps_port=self.imaps_port,
                     **self._accounts,
                 )
             )
@@ -251,10 +253,11 @@ class DovecotServer:
                 timeout=_START_TIMEOUT,
             )
         deadline = time.monotonic() + _START_TIMEOUT
-        while not (_accepts(IMAPS_PORT) and _accepts(IMAP_PORT)):
+        while not (_accepts(self.imaps_port) and _accepts(self.imap_port)):
             if time.monotonic() > deadline:
                 raise RuntimeError(
-                    f"Dovecot did not start listening on {HOST}:{IMAPS_PORT}/{IMAP_PORT}.\n{self._diagnostics()}"
+                    f"Dovecot did not start listening on {HOST}:{self.imaps_port}/{self.imap_port}.\n"
+                    f"{self._diagnostics()}"
                 )
             time.sleep(0.1)
         self._pid = self._master_pid()
@@ -287,7 +290,7 @@ class DovecotServer:
             if self._alive(pid):
                 os.kill(pid, signal.SIGKILL)
             deadline = time.monotonic() + 5
-            while (_accepts(IMAPS_PORT) or _accepts(IMAP_PORT)) and time.monotonic() < deadline:
+            while (_accepts(self.imaps_port) or _accepts(self.imap_port)) and time.monotonic() < deadline:
                 time.sleep(0.1)
         self._pid = None
         if self._remove_workdir:
@@ -354,7 +357,7 @@ class DovecotServer:
     def _session(self, login):
         login = login.lower()
         context = ssl.create_default_context(cafile=self.ca_file)
-        conn = imaplib.IMAP4_SSL(HOST, IMAPS_PORT, ssl_context=context, timeout=30)
+        conn = imaplib.IMAP4_SSL(HOST, self.imaps_port, ssl_context=context, timeout=30)
         try:
             _check(conn.login(login, self.users[login]), "LOGIN")
             yield conn
