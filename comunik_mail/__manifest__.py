@@ -10,7 +10,9 @@
     "data": [
         "security/comunik_mail_security.xml",
         "security/ir.model.access.csv",
+        "data/ir_cron_data.xml",
         "views/comunik_mail_account_views.xml",
+        "views/comunik_mail_conversation_views.xml",
         "views/comunik_mail_menus.xml",
     ],
     "assets": {

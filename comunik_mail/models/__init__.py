@@ -1,1 +1,8 @@
-from . import comunik_mail_account, res_users
+from . import (
+    comunik_mail_account,
+    comunik_mail_account_sync,
+    comunik_mail_conversation,
+    comunik_mail_folder,
+    mail_message,
+    res_users,
+)

@@ -275,6 +275,11 @@ class ComunikMailAccount(models.Model):
             account.mail_server_id.sudo().write(smtp)
 
     def unlink(self):
+        self.check_access("unlink")
+        # Through the ORM, so that each conversation takes its emails and attachments with it.
+        self.env["comunik.mail.conversation"].sudo().with_context(active_test=False).search(
+            [("account_id", "in", self.ids)]
+        ).unlink()
         fetchmail_servers = self.fetchmail_server_id.sudo()
         mail_servers = self.mail_server_id.sudo()
         res = super().unlink()

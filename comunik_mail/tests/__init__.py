@@ -4,4 +4,5 @@ from . import (
     test_account_primary,
     test_account_security,
     test_account_tour,
+    test_sync,
 )

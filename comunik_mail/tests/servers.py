@@ -377,6 +377,12 @@ class DovecotServer:
         match = re.search(rb"\[APPENDUID \d+ (\d+)\]", data[0] or b"")
         return int(match.group(1)) if match else None
 
+    def append_many(self, login, raw_messages, folder="INBOX"):
+        """APPEND many messages over one session (bulk loading for benchmarks and end-to-end tests)."""
+        with self._session(login) as conn:
+            for raw_message in raw_messages:
+                _check(conn.append(_quote(folder), None, None, raw_message), "APPEND")
+
     def flags(self, login, folder="INBOX"):
         """Return ``{uid: sorted flags}`` read via EXAMINE; the session-local ``\\Recent`` flag is left out."""
         result = {}

@@ -15,6 +15,16 @@ registry.category("web_tour.tours").add("comunik_mail_account_tour", {
             run: "click",
         },
         {
+            content: "Menu Configuration",
+            trigger: ".o_main_navbar [data-menu-xmlid='comunik_mail.menu_comunik_mail_configuration']",
+            run: "click",
+        },
+        {
+            content: "Comptes Email",
+            trigger: ".dropdown-item[data-menu-xmlid='comunik_mail.menu_comunik_mail_account']",
+            run: "click",
+        },
+        {
             content: "Ajouter un compte email",
             trigger: ".o_list_button_add",
             run: "click",

@@ -1,0 +1,85 @@
+# Run inside `odoo-bin shell` by bin/benchmark-sync (``env`` is provided by the shell).
+# ruff: noqa: F821
+import importlib.util
+import os
+import resource
+import time
+import tracemalloc
+from datetime import UTC, datetime
+
+from odoo.addons.comunik_mail.tests.servers import HOST, IMAPS_PORT, SMTPS_PORT, DovecotServer
+
+N = int(os.environ.get("BENCH_N", "5000"))
+ROOT = os.environ["BENCH_ROOT"]
+spec = importlib.util.spec_from_file_location("mail_corpus", os.path.join(ROOT, "demo", "mail_corpus.py"))
+corpus = importlib.util.module_from_spec(spec)
+spec.loader.exec_module(corpus)
+
+dovecot = DovecotServer()
+dovecot.start()
+os.environ["COMUNIK_MAIL_CA_FILE"] = dovecot.ca_file
+try:
+    now = datetime.now(UTC)
+    messages = list(corpus.bulk_messages(N, "bench@example.test", now))
+    for login in ("ours@example.test", "native@example.test"):
+        dovecot.add_user(login, "bench")
+        started = time.perf_counter()
+        dovecot.append_many(login, messages)
+        print(f"loaded {N} emails into {login} in {time.perf_counter() - started:.1f}s")
+
+    Account = env["comunik.mail.account"]
+
+    def make_account(login):
+        return Account.create(
+            {
+                "email": login,
+                "category": "shared",
+                "sync_period": "week",
+                "imap_host": HOST,
+                "imap_port": IMAPS_PORT,
+                "imap_password": "bench",
+                "smtp_host": HOST,
+                "smtp_port": SMTPS_PORT,
+            }
+        )
+
+    ours, native = make_account("ours@example.test"), make_account("native@example.test")
+    server = native.fetchmail_server_id
+    server.write({"state": "done", "object_id": env["ir.model"]._get_id("comunik.mail.conversation"), "attach": True})
+    env.cr.commit()
+
+    tracemalloc.start()
+    started = time.perf_counter()
+    result = ours._sync(time_budget=10**6)
+    ours_seconds = time.perf_counter() - started
+    _current, peak = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    assert result["state"] == "ok" and result["new"] == N, result
+
+    started = time.perf_counter()
+    server._fetch_mail(batch_limit=10**9)
+    native_seconds = time.perf_counter() - started
+    env.cr.commit()
+    native_count = env["mail.message"].search_count(
+        [("model", "=", "comunik.mail.conversation"), ("res_id", "in", native.conversation_ids.ids)]
+    )
+
+    started = time.perf_counter()
+    again = ours._sync(time_budget=10**6)
+    incremental_seconds = time.perf_counter() - started
+    assert again["new"] == 0, again
+
+    ours_rate, native_rate = N / ours_seconds, native_count / native_seconds
+    print(f"ours:    {N} emails in {ours_seconds:.2f}s = {ours_rate:.0f} emails/s")
+    print(
+        f"native:  {native_count} emails in {native_seconds:.2f}s = {native_rate:.0f} emails/s "
+        "(fetchmail, no batch limit)"
+    )
+    print(f"ratio:   {ours_rate / native_rate:.1f}x faster per email")
+    print(
+        f"memory:  peak Python allocations during our sync {peak / 2**20:.0f} MiB; "
+        f"process peak RSS {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MiB"
+    )
+    print(f"incremental sync with nothing new: {incremental_seconds * 1000:.0f} ms")
+finally:
+    dovecot.stop()
