@@ -438,7 +438,10 @@ class SmtpSink:
     Without ``cert_file``/``key_file`` a certificate is generated in a private temp dir (see ``ca_file``).
     """
 
-    def __init__(self, cert_file=None, key_file=None):
+    def __init__(self, cert_file=None, key_file=None, smtps_port=SMTPS_PORT, smtp_port=SMTP_PORT, on_message=None):
+        self.smtps_port = smtps_port
+        self.smtp_port = smtp_port
+        self.on_message = on_message
         self.cert_file = cert_file
         self.key_file = key_file
         self.users = {}
@@ -455,7 +458,7 @@ class SmtpSink:
         self.users[login] = password
 
     def start(self):
-        for port in (SMTPS_PORT, SMTP_PORT):
+        for port in (self.smtps_port, self.smtp_port):
             _ensure_port_free(port)
         if not self.cert_file:
             self._tempdir = tempfile.mkdtemp(prefix="comunik-smtp-")
@@ -471,7 +474,7 @@ class SmtpSink:
             "decode_data": False,
         }
         try:
-            for port, tls in ((SMTPS_PORT, {"ssl_context": context}), (SMTP_PORT, {"tls_context": context})):
+            for port, tls in ((self.smtps_port, {"ssl_context": context}), (self.smtp_port, {"tls_context": context})):
                 controller = Controller(_CaptureHandler(self, port), port=port, **tls, **common)
                 controller.start()
                 self._controllers.append(controller)
@@ -496,6 +499,8 @@ class SmtpSink:
         with self._changed:
             self.messages.append(message)
             self._changed.notify_all()
+        if self.on_message:
+            self.on_message(message)
 
     def clear(self):
         with self._changed:

@@ -1,0 +1,38 @@
+# Run inside `odoo-bin shell` by bin/run on a new database (``env`` is provided by the shell).
+# ruff: noqa: F821
+admin = env.ref("base.user_admin")
+support = env["hr.department"].create({"name": "Support client"})
+sales = env["hr.department"].create({"name": "Commercial"})
+employees = env["hr.employee"].create(
+    [
+        {"name": "Julie Martin", "department_id": support.id, "work_email": "julie.martin@demo.comunik.test"},
+        {"name": "Thomas Petit", "department_id": support.id, "work_email": "thomas.petit@demo.comunik.test"},
+        {"name": "Sophie Bernard", "department_id": sales.id, "work_email": "sophie.bernard@demo.comunik.test"},
+    ]
+)
+common = {
+    "imap_host": "127.0.0.1",
+    "imap_port": 29993,
+    "imap_encryption": "ssl",
+    "imap_password": "demo",
+    "smtp_host": "127.0.0.1",
+    "smtp_port": 29465,
+    "smtp_encryption": "ssl",
+    "sync_period": "week",
+}
+accounts = env["comunik.mail.account"].create(
+    [
+        dict(common, email="support@demo.comunik.test", category="shared", department_ids=[(6, 0, support.ids)],
+             dispatcher_ids=[(6, 0, admin.ids)]),
+        dict(common, email="commercial@demo.comunik.test", category="shared", create_lead=True,
+             department_ids=[(6, 0, sales.ids)], dispatcher_ids=[(6, 0, admin.ids)]),
+        dict(common, email="julie.martin@demo.comunik.test", category="personal", owner_id=admin.id),
+    ]
+)
+accounts[0].action_set_primary()
+env.cr.commit()
+for account in accounts:
+    account.action_test_connection()
+    result = account.sync_now()[0]
+    print(f"{account.email}: {result['state']}, {result['new']} email(s)")
+env.cr.commit()
