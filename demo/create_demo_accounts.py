@@ -33,6 +33,7 @@ accounts[0].action_set_primary()
 env.cr.commit()
 for account in accounts:
     account.action_test_connection()
+    env.cr.commit()  # the sync runs in its own transaction: it must see (and not wait for) this one
     result = account.sync_now()[0]
     print(f"{account.email}: {result['state']}, {result['new']} email(s)")
 env.cr.commit()

@@ -2,6 +2,8 @@ import logging
 import time
 import zlib
 
+from psycopg2.errors import LockNotAvailable
+
 from odoo import api, fields, models
 from odoo.tools import SQL
 
@@ -88,8 +90,7 @@ class ComunikMailAccount(models.Model):
             self._check_manage()
         results = []
         for account in self:
-            account.sudo().sync_enabled = True
-            results.append(account.sudo()._sync(time_budget=time_budget))
+            results.append(account.sudo()._sync(time_budget=time_budget, enable=True))
         if any(r["more"] for r in results):
             self.env.ref("comunik_mail.ir_cron_comunik_mail_sync")._trigger()
         for result in results:
@@ -131,12 +132,14 @@ class ComunikMailAccount(models.Model):
 
     # ------------------------------------------------------------------ engine
 
-    def _sync(self, time_budget=INTERACTIVE_BUDGET, batch_size=imap_sync.DEFAULT_BATCH_SIZE):
+    def _sync(self, time_budget=INTERACTIVE_BUDGET, batch_size=imap_sync.DEFAULT_BATCH_SIZE, enable=False):
         """Fetch what is new in INBOX, committing after every batch (a crash loses at most one batch).
 
         Runs in its own cursor, holding a PostgreSQL advisory lock on the account
         for its whole duration, so the cron, the button and the API never sync
-        one account twice at the same time.
+        one account twice at the same time. The caller must not hold uncommitted
+        writes on the account (they would lock its row): waiting for such a lock
+        is bounded and reported as an error instead of hanging.
         """
         self.ensure_one()
         result = {"id": self.id, "state": "ok", "new": 0, "more": False, "error": False, "message_count": 0}
@@ -147,9 +150,16 @@ class ComunikMailAccount(models.Model):
             if not account._try_lock():
                 result["state"] = "busy"
                 return result
+            cr.execute("SET lock_timeout = '15s'")
             try:
+                if enable and not account.sync_enabled:
+                    account.sync_enabled = True
                 result.update(account._sync_locked(time_budget, batch_size))
+            except LockNotAvailable:
+                result.update(state="error", error=self.env._("The account is being modified: try again."))
             finally:
+                cr.rollback()  # everything worth keeping was committed batch by batch
+                cr.execute("RESET lock_timeout")
                 account._unlock()
             account.invalidate_recordset(["sync_message_count"])
             result["message_count"] = account.sync_message_count
