@@ -76,6 +76,7 @@ def stop(workdir):
 
 def serve_smtp(workdir):
     """SMTP sink for the demo: accepts the demo mailboxes' logins, stores every email under sent/."""
+    signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGTERM, signal.SIGINT})  # delivered to sigwait below
     dovecot = _dovecot(workdir)
     sent = workdir / "sent"
     sent.mkdir(exist_ok=True)

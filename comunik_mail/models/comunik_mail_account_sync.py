@@ -197,6 +197,7 @@ class ComunikMailAccount(models.Model):
                     new += self.env["comunik.mail.conversation"]._ingest(self, folder, batch)
                     folder.last_uid = max(int(folder.last_uid or 0), batch[-1].uid) if batch else folder.last_uid
                     self._commit()
+                    self.env.invalidate_all()  # keep the cache at one batch: it would slow down every create
                     if time.monotonic() > deadline and batch and batch[-1].uid != plan.uids[-1]:
                         more = True
                         break
