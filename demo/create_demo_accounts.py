@@ -22,10 +22,21 @@ common = {
 }
 accounts = env["comunik.mail.account"].create(
     [
-        dict(common, email="support@demo.comunik.test", category="shared", department_ids=[(6, 0, support.ids)],
-             dispatcher_ids=[(6, 0, admin.ids)]),
-        dict(common, email="commercial@demo.comunik.test", category="shared", create_lead=True,
-             department_ids=[(6, 0, sales.ids)], dispatcher_ids=[(6, 0, admin.ids)]),
+        dict(
+            common,
+            email="support@demo.comunik.test",
+            category="shared",
+            department_ids=[(6, 0, support.ids)],
+            dispatcher_ids=[(6, 0, admin.ids)],
+        ),
+        dict(
+            common,
+            email="commercial@demo.comunik.test",
+            category="shared",
+            create_lead=True,
+            department_ids=[(6, 0, sales.ids)],
+            dispatcher_ids=[(6, 0, admin.ids)],
+        ),
         dict(common, email="julie.martin@demo.comunik.test", category="personal", owner_id=admin.id),
     ]
 )

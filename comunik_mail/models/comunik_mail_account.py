@@ -70,6 +70,17 @@ class ComunikMailAccount(models.Model):
         string="Dispatchers",
     )
 
+    response_delay = fields.Float(
+        "Response Delay (hours)",
+        default=24.0,
+        help="An email not closed within this delay is overdue (« Hors délai »); counted in the working hours "
+        "of the account's department when it has some.",
+    )
+    mark_read_on_assign = fields.Boolean(
+        "Also show in the original mailbox",
+        help="When an email is assigned, mark it as read in the shared mailbox on the mail server too.",
+    )
+
     fetchmail_server_id = fields.Many2one(
         "fetchmail.server", "Incoming Server", required=True, ondelete="restrict", readonly=True, copy=False
     )
@@ -392,6 +403,11 @@ class ComunikMailAccount(models.Model):
             "validity_message": "\n".join(problems) or self.env._("Connection successful: IMAP and SMTP both work."),
             "validity_date": fields.Datetime.now(),
         }
+
+    def _member_users(self):
+        """Users who may be assigned this box's emails: members of its departments."""
+        self.ensure_one()
+        return self.sudo().department_ids.member_ids.user_id
 
     # ------------------------------------------------------------------ actions
 

@@ -231,6 +231,8 @@ class ComunikMailConversation(models.Model):
             if not conversation.date_last or conversation.date_last < latest[conversation.id]:
                 conversation.date_last = latest[conversation.id]
         replied.is_new = True
+        # A customer answer on a closed conversation reopens it (to its last assignee).
+        replied.filtered(lambda c: c.state == "closed")._reopen()
 
     # ------------------------------------------------------------------ native gateway
 

@@ -1,8 +1,7 @@
-from . import (
-    test_account_connection,
-    test_account_french,
-    test_account_primary,
-    test_account_security,
-    test_account_tour,
-    test_sync,
-)
+from . import test_account_connection
+from . import test_account_french
+from . import test_account_primary
+from . import test_account_security
+from . import test_account_tour
+from . import test_sync
+from . import test_workflow

@@ -1,0 +1,193 @@
+import logging
+from datetime import UTC, timedelta
+
+from odoo import api, fields, models
+from odoo.exceptions import AccessError, UserError
+
+from ..services import imap_sync
+
+_logger = logging.getLogger(__name__)
+
+STATES = [
+    ("unassigned", "Unassigned"),
+    ("assigned", "Assigned"),
+    ("in_progress", "In Progress"),
+    ("to_process", "To Process"),
+    ("closed", "Closed"),
+]
+PRIORITIES = [("0", "Normal"), ("1", "High"), ("2", "Urgent")]
+WORKFLOW_FIELDS = {"state", "user_id", "last_user_id", "priority", "assign_date", "close_date"}
+#: Above this many conversations, one assignment sends one summary notification instead of one each.
+NOTIFY_EACH_LIMIT = 10
+
+
+class ComunikMailConversation(models.Model):
+    """Team workflow on conversations: dispatch, statuses, deadlines (guide: « Rôle du dispatcheur »)."""
+
+    _inherit = "comunik.mail.conversation"
+
+    state = fields.Selection(STATES, "Status", default="unassigned", required=True, index=True, tracking=True)
+    user_id = fields.Many2one("res.users", "Assigned To", index=True, tracking=True, readonly=True)
+    last_user_id = fields.Many2one("res.users", "Last Assignee", readonly=True)
+    priority = fields.Selection(PRIORITIES, default="0", tracking=True, readonly=True)
+    assign_date = fields.Datetime("Assigned On", readonly=True)
+    close_date = fields.Datetime("Closed On", readonly=True)
+    deadline = fields.Datetime(compute="_compute_deadline", store=True, index=True)
+    is_overdue = fields.Boolean("Overdue", compute="_compute_is_overdue", search="_search_is_overdue")
+
+    @api.depends("date_first", "account_id.response_delay", "account_id.department_ids.resource_calendar_id")
+    def _compute_deadline(self):
+        for conversation in self:
+            account = conversation.account_id
+            if not (account.response_delay and conversation.date_first):
+                conversation.deadline = False
+                continue
+            calendar = account.department_ids.resource_calendar_id[:1]
+            start = conversation.date_first
+            if calendar:
+                end = calendar.plan_hours(account.response_delay, start.replace(tzinfo=UTC), compute_leaves=True)
+                conversation.deadline = end.astimezone(UTC).replace(tzinfo=None) if end else False
+            else:
+                conversation.deadline = start + timedelta(hours=account.response_delay)
+
+    @api.depends_context("comunik_now")
+    def _compute_is_overdue(self):
+        now = self._now()
+        for conversation in self:
+            conversation.is_overdue = bool(
+                conversation.deadline and conversation.state != "closed" and conversation.deadline < now
+            )
+
+    def _search_is_overdue(self, operator, value):
+        if operator not in ("=", "!=") or not isinstance(value, bool):
+            raise UserError(self.env._("Unsupported search on “Overdue”."))
+        domain = ["&", ("state", "!=", "closed"), "&", ("deadline", "!=", False), ("deadline", "<", self._now())]
+        return domain if (operator == "=") == value else ["!", *domain]
+
+    def _now(self):
+        return self.env.context.get("comunik_now") or fields.Datetime.now()
+
+    # ------------------------------------------------------------------ rights
+
+    def write(self, vals):
+        """Workflow fields change only through the actions, which check who may do what."""
+        if not self.env.su and WORKFLOW_FIELDS & set(vals):
+            raise AccessError(self.env._("Use the Assign, Start, To Process, Close and Reopen buttons."))
+        return super().write(vals)
+
+    def _check_can_dispatch(self):
+        """Dispatchers of every account concerned, or admins."""
+        if self.env.su or self.env.user.has_group("comunik_mail.group_comunik_mail_admin"):
+            return
+        for account in self.account_id:
+            if self.env.user not in account.dispatcher_ids:
+                raise AccessError(self.env._("Only the dispatchers of %s can assign its emails.", account.email))
+
+    def _check_can_work(self):
+        """The assignee works on a conversation; dispatchers and admins may too."""
+        for conversation in self:
+            if conversation.user_id != self.env.user:
+                conversation._check_can_dispatch()
+
+    # ------------------------------------------------------------------ transitions
+
+    def action_assign(self, user, priority="0"):
+        """Assign (or reassign) to a member of the account's departments, in one write."""
+        self._check_can_dispatch()
+        user = self.env["res.users"].browse(user) if isinstance(user, int) else user
+        for account in self.account_id:
+            if user not in account._member_users():
+                raise UserError(
+                    self.env._(
+                        "%(user)s is not a member of the departments of %(email)s.",
+                        user=user.name,
+                        email=account.email,
+                    )
+                )
+        self.sudo().write(
+            {
+                "user_id": user.id,
+                "last_user_id": user.id,
+                "priority": priority,
+                "state": "assigned",
+                "is_new": False,
+                "assign_date": fields.Datetime.now(),
+            }
+        )
+        self._notify_assignee(user)
+        self._mark_read_on_server()
+        return True
+
+    def action_start(self):
+        self._check_can_work()
+        self.sudo().write({"state": "in_progress", "is_new": False})
+
+    def action_to_process(self):
+        self._check_can_work()
+        self.sudo().write({"state": "to_process", "is_new": False})
+
+    def action_close(self):
+        self._check_can_work()
+        self.sudo().write({"state": "closed", "close_date": fields.Datetime.now(), "is_new": False})
+
+    def action_reopen(self):
+        self._check_can_work()
+        self.sudo()._reopen()
+
+    def _reopen(self):
+        for conversation in self:
+            conversation.write(
+                {
+                    "state": "assigned" if conversation.last_user_id else "unassigned",
+                    "user_id": conversation.last_user_id.id,
+                    "close_date": False,
+                }
+            )
+
+    def action_mark_read(self):
+        """Opening or reading hides the « Nouveau » badge (purely visual)."""
+        self.sudo().filtered("is_new").write({"is_new": False})
+
+    # ------------------------------------------------------------------ side effects
+
+    def _notify_assignee(self, user):
+        conversations = self.sudo()
+        if len(conversations) <= NOTIFY_EACH_LIMIT:
+            for conversation in conversations:
+                conversation.message_notify(
+                    partner_ids=user.partner_id.ids,
+                    subject=self.env._("Email assigned to you: %s", conversation.subject),
+                    body=self.env._("%(name)s assigned this email to you.", name=self.env.user.name),
+                )
+        else:
+            conversations[0].message_notify(
+                partner_ids=user.partner_id.ids,
+                subject=self.env._("%s emails assigned to you", len(conversations)),
+                body=self.env._(
+                    "%(name)s assigned %(count)s emails to you.", name=self.env.user.name, count=len(conversations)
+                ),
+            )
+
+    def _mark_read_on_server(self):
+        """Option « Afficher aussi dans la boîte d'origine »: assigned emails become read on IMAP."""
+        messages = (
+            self.env["mail.message"]
+            .sudo()
+            .search(
+                [
+                    ("model", "=", self._name),
+                    ("res_id", "in", self.ids),
+                    ("comunik_account_id.mark_read_on_assign", "=", True),
+                    ("comunik_uid", "!=", 0),
+                ]
+            )
+        )
+        uids_per_folder = {}
+        for message in messages:
+            uids_per_folder.setdefault(message.comunik_folder_id, set()).add(int(message.comunik_uid))
+        for folder, uids in uids_per_folder.items():
+            account = folder.account_id
+            try:
+                imap_sync.set_seen(account._imap_settings(), uids, folder.name)
+            except Exception as exc:  # noqa: BLE001 - the assignment stands; the next one retries
+                _logger.warning("Could not mark %d email(s) read on %s: %s", len(uids), account.email, exc)

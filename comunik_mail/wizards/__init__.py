@@ -1,0 +1,1 @@
+from . import comunik_mail_assign_wizard
