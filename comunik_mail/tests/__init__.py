@@ -5,3 +5,4 @@ from . import test_account_security
 from . import test_account_tour
 from . import test_sync
 from . import test_workflow
+from . import test_reply

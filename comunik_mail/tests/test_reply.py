@@ -1,0 +1,100 @@
+import os
+from email import message_from_bytes
+from email import policy as email_policy
+from unittest.mock import patch
+
+from odoo.tests import tagged
+
+from .common import SMTPS_PORT, ComunikMailCase
+from .test_sync import build_email
+
+
+@tagged("post_install", "-at_install")
+class TestReply(ComunikMailCase):
+    """Replies leave through the account's SMTP (real sink) with the shared address and thread back."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.registry_enter_test_mode_cls()
+
+    def setUp(self):
+        super().setUp()
+        self.shared = self.create_account(
+            category="shared",
+            department_ids=[(6, 0, self.department.ids)],
+            dispatcher_ids=[(6, 0, self.dispatcher.ids)],
+        )
+        # Odoo never sends mail during tests; here the real SMTP sink is the point.
+        self.patch(type(self.env["ir.mail_server"]), "_disable_send", lambda *args: False)
+        # Odoo's strict TLS uses the system trust store: trust the test servers' certificate there.
+        environ = patch.dict(os.environ, {"SSL_CERT_FILE": self.dovecot.ca_file})
+        environ.start()
+        self.addCleanup(environ.stop)
+        self.smtp.clear()
+
+    def receive(self, raw):
+        self.dovecot.append(self.shared.email, raw)
+        self.shared.sudo()._sync()
+
+    def reply(self, conversation, body):
+        message = conversation.with_user(self.member).message_post(
+            body=body,
+            partner_ids=conversation.partner_id.ids,
+            message_type="comment",
+            subtype_xmlid="mail.mt_comment",
+        )
+        self.env["mail.mail"].sudo().search([("mail_message_id", "=", message.id)]).send()
+        return message
+
+    def test_reply_from_shared_address_threads_back(self):
+        customer_id, raw = build_email("Commande CMD-21007 non reçue", to=self.shared.email)
+        self.receive(raw)
+        conversation = self.env["comunik.mail.conversation"].search([("account_id", "=", self.shared.id)])
+        conversation.with_user(self.dispatcher).action_assign(self.member)
+
+        message = self.reply(conversation, "<p>Bonjour, votre colis part aujourd'hui.</p>")
+        captured = self.smtp.wait_for(1)[-1]
+        email = message_from_bytes(captured["data"], policy=email_policy.default)
+        self.assertEqual(captured["port"], SMTPS_PORT)
+        self.assertEqual(captured["auth_login"], self.shared.email, "sent through the account's own SMTP login")
+        self.assertIn(self.shared.email, email["From"])
+        self.assertEqual(email["Message-ID"], message.message_id)
+        self.assertEqual(email["In-Reply-To"], customer_id)
+        self.assertIn(customer_id, email["References"])
+        self.assertIn("claire.dupont@client-dupont.example", captured["rcpt_tos"])
+        self.assertTrue(conversation.first_response_date)
+        self.assertGreaterEqual(conversation.first_response_hours, 0)
+
+        _answer_id, answer = build_email(
+            "Re: Commande CMD-21007 non reçue",
+            to=self.shared.email,
+            in_reply_to=email["Message-ID"],
+            references=[customer_id, email["Message-ID"]],
+            body="Merci, bien reçu.",
+        )
+        self.receive(answer)
+        self.assertEqual(
+            self.env["comunik.mail.conversation"].search([("account_id", "=", self.shared.id)]), conversation
+        )
+        self.assertEqual(conversation.message_count, 2)
+
+    def test_note_is_not_a_response(self):
+        self.receive(build_email("Question interne", to=self.shared.email)[1])
+        conversation = self.env["comunik.mail.conversation"].search([("account_id", "=", self.shared.id)])
+        conversation.with_user(self.dispatcher).message_post(
+            body="Note", message_type="comment", subtype_xmlid="mail.mt_note"
+        )
+        self.assertFalse(conversation.first_response_date)
+        self.assertFalse(self.smtp.messages)
+
+    def test_sending_failure_is_kept_for_retry(self):
+        self.receive(build_email("Réclamation", to=self.shared.email)[1])
+        conversation = self.env["comunik.mail.conversation"].search([("account_id", "=", self.shared.id)])
+        self.shared.mail_server_id.sudo().smtp_pass = "wrong"
+        message = self.reply(conversation, "<p>Réponse</p>")
+        mail = self.env["mail.mail"].sudo().search([("mail_message_id", "=", message.id)])
+        self.assertEqual(mail.state, "exception")
+        self.assertTrue(mail.failure_reason)
+        self.assertFalse(self.smtp.messages)
+        self.assertTrue(message.exists(), "the reply stays in the conversation for a retry")
