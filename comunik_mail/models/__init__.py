@@ -5,5 +5,4 @@ from . import comunik_mail_account_sync
 from . import comunik_mail_folder
 from . import comunik_mail_conversation
 from . import comunik_mail_conversation_workflow
-from . import comunik_mail_conversation_mail
 from . import mail_message
