@@ -5,7 +5,7 @@
     "summary": "Boîtes mail personnelles et partagées synchronisées en IMAP, dispatch et statistiques",
     "author": "comunik_mail",
     "license": "LGPL-3",
-    "depends": ["mail", "hr", "resource"],
+    "depends": ["mail", "hr", "resource", "crm"],
     "external_dependencies": {"python": ["imapclient"]},
     "data": [
         "security/comunik_mail_security.xml",
@@ -14,6 +14,7 @@
         "views/comunik_mail_account_views.xml",
         "wizards/comunik_mail_assign_wizard_views.xml",
         "views/comunik_mail_conversation_views.xml",
+        "views/crm_lead_views.xml",
         "views/comunik_mail_menus.xml",
     ],
     "assets": {

@@ -6,3 +6,4 @@ from . import comunik_mail_folder
 from . import comunik_mail_conversation
 from . import comunik_mail_conversation_workflow
 from . import mail_message
+from . import crm_lead

@@ -41,6 +41,7 @@ class ComunikMailConversation(models.Model):
     is_new = fields.Boolean("New", default=True, help="Shows the blue “New” badge until opened, read or assigned.")
     message_count = fields.Integer("Emails", compute="_compute_message_count")
     active = fields.Boolean(default=True)
+    lead_id = fields.Many2one("crm.lead", index="btree_not_null", readonly=True, ondelete="set null")
 
     def _compute_message_count(self):
         counts = dict(
@@ -166,7 +167,31 @@ class ComunikMailConversation(models.Model):
         )
         for message_id, index in owner_index.items():
             thread_of[message_id] = conversations[index].id
+        if account.create_lead and conversations:
+            conversations._create_leads(to_create)
         return conversations
+
+    def _create_leads(self, messages):
+        """Option « Création d'un enregistrement de piste »: one lead per new conversation, never per reply."""
+        leads = (
+            self.env["crm.lead"]
+            .sudo()
+            .with_context(**QUIET_CONTEXT)
+            .create(
+                [
+                    {
+                        "name": conversation.subject,
+                        "partner_id": conversation.partner_id.id,
+                        "email_from": message.from_email or False,
+                        "contact_name": message.from_name or False,
+                        "description": message.body_text or False,
+                    }
+                    for conversation, message in zip(self, messages, strict=True)
+                ]
+            )
+        )
+        for conversation, lead in zip(self, leads, strict=True):
+            conversation.lead_id = lead
 
     @api.model
     def _create_messages(self, account, folder, fresh, thread_of, partners, new_conversations):

@@ -6,3 +6,4 @@ from . import test_account_tour
 from . import test_sync
 from . import test_workflow
 from . import test_reply
+from . import test_crm
