@@ -157,6 +157,28 @@ class ComunikMailConversation(models.Model):
         """Opening or reading hides the « Nouveau » badge (purely visual)."""
         self.sudo().filtered("is_new").write({"is_new": False})
 
+    def web_read(self, specification):
+        # Opening a conversation (the form reads one record) removes its « Nouveau » badge;
+        # lists and kanbans read through web_search_read, which leaves it.
+        if len(self) == 1 and self.is_new and not self.env.context.get("comunik_listing"):
+            self.action_mark_read()
+        return super().web_read(specification)
+
+    @api.model
+    def web_search_read(self, domain, specification, offset=0, limit=None, order=None, count_limit=None):
+        return super(ComunikMailConversation, self.with_context(comunik_listing=True)).web_search_read(
+            domain, specification, offset=offset, limit=limit, order=order, count_limit=count_limit
+        )
+
+    @api.model
+    def action_open_inbox(self):
+        """Email app entry: the inboxes the user may see, filtered on their primary account if any."""
+        action = self.env["ir.actions.act_window"]._for_xml_id("comunik_mail.action_comunik_mail_conversation")
+        primary = self.env.user.comunik_primary_account_id
+        if primary and primary.has_access("read"):
+            action["context"] = {"search_default_account_id": primary.id}
+        return action
+
     # ------------------------------------------------------------------ side effects
 
     def _notify_assignee(self, user):

@@ -7,3 +7,4 @@ from . import test_sync
 from . import test_workflow
 from . import test_reply
 from . import test_crm
+from . import test_inbox
