@@ -8,3 +8,4 @@ from . import test_workflow
 from . import test_reply
 from . import test_crm
 from . import test_inbox
+from . import test_dispatch_tour
