@@ -7,7 +7,16 @@ from odoo.tests import TransactionCase, new_test_user
 
 from .servers import HOST, IMAP_PORT, IMAPS_PORT, SMTP_PORT, SMTPS_PORT, get_servers
 
-__all__ = ["HOST", "IMAP_PORT", "IMAPS_PORT", "SMTP_PORT", "SMTPS_PORT", "ComunikMailCase", "use_real_servers"]
+__all__ = [
+    "HOST",
+    "IMAP_PORT",
+    "IMAPS_PORT",
+    "SMTP_PORT",
+    "SMTPS_PORT",
+    "ComunikMailCase",
+    "ComunikSyncCase",
+    "use_real_servers",
+]
 
 
 def use_real_servers():
@@ -101,3 +110,22 @@ class ComunikMailCase(TransactionCase):
         login, password = cls.make_mailbox()
         model = cls.env["comunik.mail.account"].with_user(user or cls.admin)
         return model.create(cls.account_values(login, password, **overrides))
+
+
+class ComunikSyncCase(ComunikMailCase):
+    """For tests that synchronize: the sync commits per batch in a cursor of its own, wrapped here
+    in the test transaction; each test gets a fresh shared mailbox (Dovecot keeps mail across rollbacks)."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.registry_enter_test_mode_cls()
+
+    def create_shared_account(self, **overrides):
+        values = {
+            "category": "shared",
+            "department_ids": [(6, 0, self.department.ids)],
+            "dispatcher_ids": [(6, 0, self.dispatcher.ids)],
+        }
+        values.update(overrides)
+        return self.create_account(**values)

@@ -1,17 +1,12 @@
 from odoo.tests import tagged
 
-from .common import ComunikMailCase
+from .common import ComunikSyncCase
 from .test_sync import build_email
 
 
 @tagged("post_install", "-at_install")
-class TestCrmLeads(ComunikMailCase):
+class TestCrmLeads(ComunikSyncCase):
     """« Création d'un enregistrement de piste »: one lead per new conversation, linked both ways."""
-
-    @classmethod
-    def setUpClass(cls):
-        super().setUpClass()
-        cls.registry_enter_test_mode_cls()
 
     def sync(self, account, *raws):
         for raw in raws:

@@ -5,26 +5,17 @@ from unittest.mock import patch
 
 from odoo.tests import tagged
 
-from .common import SMTPS_PORT, ComunikMailCase
+from .common import SMTPS_PORT, ComunikSyncCase
 from .test_sync import build_email
 
 
 @tagged("post_install", "-at_install")
-class TestReply(ComunikMailCase):
+class TestReply(ComunikSyncCase):
     """Replies leave through the account's SMTP (real sink) with the shared address and thread back."""
-
-    @classmethod
-    def setUpClass(cls):
-        super().setUpClass()
-        cls.registry_enter_test_mode_cls()
 
     def setUp(self):
         super().setUp()
-        self.shared = self.create_account(
-            category="shared",
-            department_ids=[(6, 0, self.department.ids)],
-            dispatcher_ids=[(6, 0, self.dispatcher.ids)],
-        )
+        self.shared = self.create_shared_account()
         # Odoo never sends mail during tests; here the real SMTP sink is the point.
         self.patch(type(self.env["ir.mail_server"]), "_disable_send", lambda *args: False)
         # Odoo's strict TLS uses the system trust store: trust the test servers' certificate there.

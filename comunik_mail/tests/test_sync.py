@@ -5,7 +5,7 @@ from email.utils import format_datetime, make_msgid
 from odoo.exceptions import AccessError
 from odoo.tests import tagged
 
-from .common import ComunikMailCase
+from .common import ComunikSyncCase
 
 
 def build_email(
@@ -37,14 +37,8 @@ def build_email(
 
 
 @tagged("post_install", "-at_install")
-class TestSync(ComunikMailCase):
+class TestSync(ComunikSyncCase):
     """Synchronization against the real Dovecot: exactly once, nothing changed on the server."""
-
-    @classmethod
-    def setUpClass(cls):
-        super().setUpClass()
-        # The sync commits per batch in a cursor of its own: wrap it in the test transaction.
-        cls.registry_enter_test_mode_cls()
 
     def setUp(self):
         super().setUp()

@@ -3,28 +3,18 @@ from datetime import datetime, timedelta
 from odoo.exceptions import AccessError, UserError
 from odoo.tests import Form, tagged
 
-from .common import ComunikMailCase
+from .common import ComunikSyncCase
 from .test_sync import build_email
 
 
 @tagged("post_install", "-at_install")
-class TestWorkflow(ComunikMailCase):
+class TestWorkflow(ComunikSyncCase):
     """Dispatch, statuses, reopening, deadlines and mark-as-read on the real Dovecot."""
-
-    @classmethod
-    def setUpClass(cls):
-        super().setUpClass()
-        cls.registry_enter_test_mode_cls()  # the sync commits in a cursor of its own
 
     def setUp(self):
         super().setUp()
         # A new mailbox per test: Dovecot keeps its mail when the test's transaction is rolled back.
-        self.shared = self.create_account(
-            category="shared",
-            department_ids=[(6, 0, self.department.ids)],
-            dispatcher_ids=[(6, 0, self.dispatcher.ids)],
-            mark_read_on_assign=True,
-        )
+        self.shared = self.create_shared_account(mark_read_on_assign=True)
 
     def flush_tracking(self):
         """Tracking values are written at commit time: run the precommit hooks as a commit would."""
