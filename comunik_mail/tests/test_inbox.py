@@ -91,3 +91,13 @@ class TestInbox(ComunikMailCase):
 
         queries_for(3)  # warm the registry caches (access rules, field metadata) once
         self.assertEqual(queries_for(10), queries_for(80))
+
+    def test_kanban_and_body_search(self):
+        conversation = self.make(self.shared, 1)
+        conversation.message_post(body="La référence CMD-77731 est introuvable", message_type="comment")
+        arch = self.Conversation.with_user(self.member).get_views([(False, "kanban")])["views"]["kanban"]["arch"]
+        self.assertIn("comunik_new_badge", arch)
+        search_arch = self.Conversation.get_views([(False, "search")])["views"]["search"]["arch"]
+        self.assertIn("message_ids.body", search_arch)
+        found = self.Conversation.with_user(self.member).search([("message_ids.body", "ilike", "CMD-77731")])
+        self.assertEqual(found, conversation)
