@@ -21,7 +21,13 @@ DB = os.environ.get("COMUNIK_E2E_DB")
 ODOO_SRC = os.environ.get("ODOO_SRC", "/opt/odoo-19.0")
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
-pytestmark = pytest.mark.skipif(not DB, reason="run by bin/test with COMUNIK_E2E_DB set")
+
+@pytest.fixture(autouse=True)
+def _database():
+    """These tests need the database bin/test just installed: fail loudly rather than skip."""
+    if not DB:
+        pytest.fail("COMUNIK_E2E_DB is not set: run these tests through bin/test", pytrace=False)
+
 
 SHELL_PRELUDE = """
 import json, sys
