@@ -113,7 +113,8 @@ class ComunikMailConversation(models.Model):
                         email=account.email,
                     )
                 )
-        self.sudo().write(
+        # Our own notification below replaces Odoo's per-record "assigned to you" email (one per record).
+        self.sudo().with_context(mail_auto_subscribe_no_notify=True).write(
             {
                 "user_id": user.id,
                 "last_user_id": user.id,
