@@ -1,6 +1,10 @@
 # Run inside `odoo-bin shell` by bin/run on a new database (``env`` is provided by the shell).
 # ruff: noqa: F821
 admin = env.ref("base.user_admin")
+# The demo runs offline: no lead enrichment calls to Odoo's IAP servers.
+enrich = env.ref("crm_iap_enrich.ir_cron_lead_enrichment", raise_if_not_found=False)
+if enrich:
+    enrich.active = False
 support = env["hr.department"].create({"name": "Support client"})
 sales = env["hr.department"].create({"name": "Commercial"})
 employees = env["hr.employee"].create(
