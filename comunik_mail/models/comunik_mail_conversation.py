@@ -217,6 +217,7 @@ class ComunikMailConversation(models.Model):
         message_vals = []
         latest = {}
         unreadable = self.env._("This email could not be read: its original source is attached.")
+        comment_subtype_id = self.env.ref("mail.mt_comment").id
         for index, (item, message) in enumerate(fresh):
             conversation_id = thread_of[message.message_id]
             linked = per_message.get(index, [])
@@ -226,7 +227,7 @@ class ComunikMailConversation(models.Model):
                     "model": self._name,
                     "res_id": conversation_id,
                     "message_type": "email",
-                    "subtype_id": self.env.ref("mail.mt_comment").id,
+                    "subtype_id": comment_subtype_id,
                     "message_id": message.message_id,
                     "subject": message.subject,
                     "email_from": _format_from(message),
