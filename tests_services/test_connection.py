@@ -78,3 +78,25 @@ def test_silent_server_is_timeout(mailbox):
         port = sock.getsockname()[1]
         result = connection.check_imap(settings(port, mailbox, encryption="none", timeout=1))
     assert result.code == connection.TIMEOUT
+
+
+@pytest.mark.parametrize(
+    ("text", "code"),
+    [
+        ("SMTPAuthenticationError: (535, b'5.7.8 Authentication credentials invalid')", connection.AUTH),
+        ("gaierror: [Errno -2] Name or service not known", connection.DNS),
+        ("ConnectionRefusedError: [Errno 111] Connection refused", connection.REFUSED),
+        ("SSLError: [SSL: CERTIFICATE_VERIFY_FAILED] certificate verify failed", connection.TLS),
+        ("TimeoutError: timed out", connection.TIMEOUT),
+        ("SMTPDataError: (554, b'Message rejected')", connection.PROTOCOL),
+        ("", connection.PROTOCOL),
+        (None, connection.PROTOCOL),
+    ],
+)
+def test_failure_text_is_classified(text, code):
+    assert connection.classify_failure_text(text) == code
+
+
+def test_real_auth_failure_text_is_classified(mailbox):
+    result = connection.check_smtp(settings(servers.SMTPS_PORT, mailbox, password="wrong"))
+    assert connection.classify_failure_text(result.detail) == connection.AUTH

@@ -6,4 +6,5 @@ from . import comunik_mail_folder
 from . import comunik_mail_conversation
 from . import comunik_mail_conversation_workflow
 from . import mail_message
+from . import mail_mail
 from . import crm_lead

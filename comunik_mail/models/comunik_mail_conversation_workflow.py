@@ -4,6 +4,7 @@ from email.utils import formataddr
 
 from odoo import api, fields, models
 from odoo.exceptions import AccessError, UserError
+from odoo.tools import email_normalize
 
 from ..services import imap_sync
 
@@ -39,6 +40,9 @@ class ComunikMailConversation(models.Model):
     close_date = fields.Datetime("Closed On", readonly=True)
     deadline = fields.Datetime(compute="_compute_deadline", store=True, index=True)
     is_overdue = fields.Boolean("Overdue", compute="_compute_is_overdue", search="_search_is_overdue")
+    send_failure_count = fields.Integer(
+        "Unsent Replies", compute="_compute_send_failure_count", help="Replies kept after a sending failure."
+    )
     first_response_date = fields.Datetime("First Response On", readonly=True)
     first_response_hours = fields.Float(
         "First Response Time (hours)", compute="_compute_first_response_hours", store=True, aggregator="avg"
@@ -250,12 +254,65 @@ class ComunikMailConversation(models.Model):
         external = len(self) == 1 and self.account_id and self._is_external_reply(kwargs)
         if external:
             account = self.account_id.sudo()
+            # The author stays the user even though the address is the account's (Odoo would look the
+            # author up by that address and find nobody).
+            kwargs.setdefault("author_id", self.env.user.partner_id.id)
             kwargs.setdefault("email_from", formataddr((self.env.user.name, account.email)))
             kwargs.setdefault("reply_to", account.email)
         message = super().message_post(**kwargs)
         if external and not self.first_response_date:
             self.sudo().first_response_date = fields.Datetime.now()
         return message
+
+    def _compute_send_failure_count(self):
+        """Seen by the whole team (Odoo's own error counter only shows the author's failures)."""
+        counts = dict(
+            self.env["mail.mail"]
+            .sudo()
+            ._read_group(
+                [("model", "=", self._name), ("res_id", "in", self.ids), ("state", "=", "exception")],
+                ["res_id"],
+                ["__count"],
+            )
+        )
+        for conversation in self:
+            conversation.send_failure_count = counts.get(conversation.id, 0)
+
+    def action_resend_failed(self):
+        """Send again the replies that failed (kept in exception by Odoo), through the account's SMTP."""
+        self.check_access("write")
+        mails = (
+            self.env["mail.mail"]
+            .sudo()
+            .search([("model", "=", self._name), ("res_id", "in", self.ids), ("state", "=", "exception")])
+        )
+        mails.action_retry()
+        mails.send()
+        failed = mails.exists().filtered(lambda mail: mail.state == "exception")
+        if failed:
+            title, message, kind = self.env._("Still not sent"), failed[0].failure_reason, "danger"
+        else:
+            title, message, kind = self.env._("Sent"), self.env._("%s message(s) sent.", len(mails)), "success"
+        return {
+            "type": "ir.actions.client",
+            "tag": "display_notification",
+            "params": {
+                "title": title,
+                "message": message,
+                "type": kind,
+                "sticky": bool(failed),
+                "next": {"type": "ir.actions.client", "tag": "soft_reload"},
+            },
+        }
+
+    def _message_get_suggested_recipients_batch(self, *args, **kwargs):
+        """Replying to a customer proposes the customer, never our own mailboxes (they were in To/Cc)."""
+        suggested = super()._message_get_suggested_recipients_batch(*args, **kwargs)
+        own = {email_normalize(email) for email in self.sudo().account_id.mapped("email")}
+        return {
+            res_id: [r for r in recipients if email_normalize(r.get("email") or "") not in own]
+            for res_id, recipients in suggested.items()
+        }
 
     def _last_email(self):
         return (

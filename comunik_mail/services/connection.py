@@ -76,6 +76,25 @@ def classify_error(exc):
     return PROTOCOL
 
 
+#: Fragments of exception texts (Python's, or Odoo's failure reasons) -> code, checked in this order.
+_FAILURE_TEXT_CODES = (
+    (AUTH, ("smtpauthenticationerror", "authentication", "535", "auth failed", "invalid credentials")),
+    (DNS, ("gaierror", "name or service not known", "getaddrinfo", "nodename nor servname", "no address")),
+    (TIMEOUT, ("timed out", "timeouterror")),
+    (TLS, ("ssl", "certificate", "tls")),
+    (REFUSED, ("connection refused", "connectionrefusederror", "errno 111")),
+)
+
+
+def classify_failure_text(text):
+    """Code of a failure known only by its text (Odoo stores mail sending failures as text)."""
+    lowered = (text or "").lower()
+    for code, fragments in _FAILURE_TEXT_CODES:
+        if any(fragment in lowered for fragment in fragments):
+            return code
+    return PROTOCOL
+
+
 def _run(check, settings):
     try:
         check(settings)

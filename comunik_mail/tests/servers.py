@@ -29,10 +29,12 @@ import time
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult
 
-IMAPS_PORT = 19993  # implicit TLS
-IMAP_PORT = 19143  # plaintext + STARTTLS
-SMTPS_PORT = 19465  # implicit TLS
-SMTP_PORT = 19587  # plaintext + STARTTLS
+#: Shifts every test port, so that two test runs can share a machine (e.g. COMUNIK_TEST_PORT_OFFSET=1000).
+_PORT_OFFSET = int(os.environ.get("COMUNIK_TEST_PORT_OFFSET") or 0)
+IMAPS_PORT = 19993 + _PORT_OFFSET  # implicit TLS
+IMAP_PORT = 19143 + _PORT_OFFSET  # plaintext + STARTTLS
+SMTPS_PORT = 19465 + _PORT_OFFSET  # implicit TLS
+SMTP_PORT = 19587 + _PORT_OFFSET  # plaintext + STARTTLS
 HOST = "127.0.0.1"
 
 _START_TIMEOUT = 20

@@ -50,6 +50,8 @@ class TestReply(ComunikSyncCase):
         self.assertEqual(captured["port"], SMTPS_PORT)
         self.assertEqual(captured["auth_login"], self.shared.email, "sent through the account's own SMTP login")
         self.assertIn(self.shared.email, email["From"])
+        self.assertIn(self.member.name, email["From"])
+        self.assertEqual(message.author_id, self.member.partner_id, "the author stays the member")
         self.assertEqual(email["Message-ID"], message.message_id)
         self.assertEqual(email["In-Reply-To"], customer_id)
         self.assertIn(customer_id, email["References"])
@@ -79,13 +81,40 @@ class TestReply(ComunikSyncCase):
         self.assertFalse(conversation.first_response_date)
         self.assertFalse(self.smtp.messages)
 
-    def test_sending_failure_is_kept_for_retry(self):
+    def test_sending_failure_is_explained_in_french_and_resent(self):
+        self.env["res.lang"]._activate_lang("fr_FR")
+        self.member.lang = "fr_FR"
         self.receive(build_email("Réclamation", to=self.shared.email)[1])
         conversation = self.env["comunik.mail.conversation"].search([("account_id", "=", self.shared.id)])
+        good_password = self.shared.imap_password
         self.shared.mail_server_id.sudo().smtp_pass = "wrong"
         message = self.reply(conversation, "<p>Réponse</p>")
         mail = self.env["mail.mail"].sudo().search([("mail_message_id", "=", message.id)])
         self.assertEqual(mail.state, "exception")
-        self.assertTrue(mail.failure_reason)
+        self.assertIn(f"L'envoi depuis {self.shared.email} a échoué", mail.failure_reason)
+        self.assertIn("authentification refusée", mail.failure_reason)
+        notification = message.sudo().notification_ids
+        self.assertEqual(notification.notification_status, "exception")
+        self.assertEqual(notification.failure_reason, mail.failure_reason)
         self.assertFalse(self.smtp.messages)
-        self.assertTrue(message.exists(), "the reply stays in the conversation for a retry")
+        self.assertEqual(conversation.with_user(self.dispatcher).send_failure_count, 1, "the whole team sees it")
+        logged = conversation.message_ids.filtered(lambda m: "a échoué" in (m.body or ""))
+        self.assertEqual(len(logged), 1, "the reason is shown in the conversation itself")
+
+        # The account is fixed: « Renvoyer » sends the very same reply, and the error goes away.
+        self.shared.mail_server_id.sudo().smtp_pass = good_password
+        result = conversation.with_user(self.member).action_resend_failed()
+        self.assertEqual(result["params"]["type"], "success")
+        captured = self.smtp.wait_for(1)[-1]
+        email = message_from_bytes(captured["data"], policy=email_policy.default)
+        self.assertEqual(email["Message-ID"], message.message_id)
+        self.assertEqual(notification.notification_status, "sent")
+        self.assertEqual(conversation.send_failure_count, 0)
+
+    def test_reply_suggests_the_customer_not_the_shared_address(self):
+        self.receive(build_email("Devis", to=self.shared.email)[1])
+        conversation = self.env["comunik.mail.conversation"].search([("account_id", "=", self.shared.id)])
+        suggested = conversation.with_user(self.member)._message_get_suggested_recipients(reply_discussion=True)
+        emails = [recipient["email"] for recipient in suggested]
+        self.assertIn("claire.dupont@client-dupont.example", emails)
+        self.assertNotIn(self.shared.email, emails)
