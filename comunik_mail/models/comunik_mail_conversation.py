@@ -42,6 +42,7 @@ class ComunikMailConversation(models.Model):
     message_count = fields.Integer("Emails", compute="_compute_message_count")
     active = fields.Boolean(default=True)
     lead_id = fields.Many2one("crm.lead", index="btree_not_null", readonly=True, ondelete="set null")
+    label_ids = fields.Many2many("comunik.mail.label", string="Labels")
 
     def _compute_message_count(self):
         counts = dict(
@@ -81,7 +82,28 @@ class ComunikMailConversation(models.Model):
         thread_of = self._existing_threads(account, fresh)
         conversations = self._create_conversations(account, fresh, thread_of, partners)
         self._create_messages(account, folder, fresh, thread_of, partners, conversations)
+        self._apply_labels(fresh, thread_of)
         return len(fresh)
+
+    @api.model
+    def _apply_labels(self, fresh, thread_of):
+        """Labels whose recipient addresses appear in To or Cc (never Bcc: not in the headers we get)."""
+        Label = self.env["comunik.mail.label"]
+        mapping = Label._labels_by_address()
+        if not mapping:
+            return
+        per_conversation = {}
+        for _item, message in fresh:
+            label_ids = Label._match([email for _name, email in message.to + message.cc], mapping)
+            if label_ids:
+                per_conversation.setdefault(thread_of[message.message_id], set()).update(label_ids)
+        by_labels = {}
+        for conversation_id, label_ids in per_conversation.items():
+            by_labels.setdefault(frozenset(label_ids), []).append(conversation_id)
+        for label_ids, conversation_ids in by_labels.items():
+            self.browse(conversation_ids).with_context(**QUIET_CONTEXT).write(
+                {"label_ids": [(4, label_id) for label_id in sorted(label_ids)]}
+            )
 
     @api.model
     def _existing_message_ids(self, account, message_ids):

@@ -21,6 +21,8 @@ PRIORITIES = [("0", "Normal"), ("1", "High"), ("2", "Urgent")]
 WORKFLOW_FIELDS = {"state", "user_id", "last_user_id", "priority", "assign_date", "close_date"}
 #: Message-IDs kept in References: the thread's start and its latest emails are what clients use.
 MAX_REFERENCES = 20
+#: Changes that move the banner counters (see comunik.mail.banner.config).
+BANNER_FIELDS = {"state", "user_id", "is_new", "deadline", "active", "account_id"}
 #: Above this many conversations, one assignment sends one summary notification instead of one each.
 NOTIFY_EACH_LIMIT = 10
 
@@ -86,7 +88,36 @@ class ComunikMailConversation(models.Model):
         """Workflow fields change only through the actions, which check who may do what."""
         if not self.env.su and WORKFLOW_FIELDS & set(vals):
             raise AccessError(self.env._("Use the Assign, Start, To Process, Close and Reopen buttons."))
+        if BANNER_FIELDS & set(vals):
+            self._notify_banner()
         return super().write(vals)
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        conversations = super().create(vals_list)
+        conversations._notify_banner()
+        return conversations
+
+    def _notify_banner(self):
+        """Tell the users who see these shared inboxes that their banner changed, once per transaction
+        (a sync batch of 200 emails sends one message per user, at commit)."""
+        account_ids = {conversation.account_id.id for conversation in self if conversation.category == "shared"}
+        if not account_ids:
+            return
+        data = self.env.cr.precommit.data
+        pending = data.get("comunik_mail.banner_accounts")
+        if pending is None:
+            pending = data["comunik_mail.banner_accounts"] = set()
+            env = self.env(su=True)
+
+            @self.env.cr.precommit.add
+            def send_banner_refresh():
+                accounts = env["comunik.mail.account"].browse(data.pop("comunik_mail.banner_accounts", ())).exists()
+                admins = env.ref("comunik_mail.group_comunik_mail_admin").all_user_ids
+                users = admins | accounts.dispatcher_ids | accounts.department_ids.member_ids.user_id
+                users._bus_send("comunik_mail.banner", {"account_ids": accounts.ids})
+
+        pending.update(account_ids)
 
     def _check_can_dispatch(self):
         """Dispatchers of every account concerned, or admins."""

@@ -1,0 +1,100 @@
+from odoo import api, fields, models
+from odoo.tools import SQL
+
+#: Banner counters, in display order: key, checkbox field, search filter of the inbox it applies.
+COUNTERS = [
+    ("unassigned", "show_unassigned", "unassigned"),
+    ("assigned", "show_assigned", "assigned"),
+    ("assigned_closed", "show_assigned_closed", "assigned_closed"),
+    ("in_progress", "show_in_progress", "in_progress"),
+    ("to_process", "show_to_process", "to_process"),
+    ("overdue", "show_overdue", "overdue"),
+    ("new", "show_new", "new"),
+]
+
+
+class ComunikMailBannerConfig(models.Model):
+    """Each user's choice of counters shown on top of the shared inboxes
+    (guide: « Config de l'affichage des indicateurs sur bandeau »)."""
+
+    _name = "comunik.mail.banner.config"
+    _description = "Banner Counters"
+    _rec_name = "user_id"
+
+    user_id = fields.Many2one(
+        "res.users", required=True, ondelete="cascade", default=lambda self: self.env.user, readonly=True
+    )
+    # The guide's example: non assignés, assignés, assignés clôturés and assignés en cours.
+    show_unassigned = fields.Boolean("Unassigned emails", default=True)
+    show_assigned = fields.Boolean("Assigned emails", default=True)
+    show_assigned_closed = fields.Boolean("Assigned, closed", default=True)
+    show_in_progress = fields.Boolean("Assigned, in progress", default=True)
+    show_to_process = fields.Boolean("To process")
+    show_overdue = fields.Boolean("Overdue")
+    show_new = fields.Boolean("New emails")
+
+    _user_unique = models.Constraint("UNIQUE(user_id)", "Each user has one banner configuration.")
+
+    @api.model
+    def _for_user(self):
+        """The current user's configuration, created with the defaults on first use."""
+        config = self.search([("user_id", "=", self.env.uid)], limit=1)
+        return config or self.create({"user_id": self.env.uid})
+
+    @api.model
+    def action_open_config(self):
+        return {
+            "type": "ir.actions.act_window",
+            "name": self.env._("Banner counters"),
+            "res_model": self._name,
+            "res_id": self._for_user().id,
+            "view_mode": "form",
+            "views": [(self.env.ref("comunik_mail.view_comunik_mail_banner_config_form").id, "form")],
+            "target": "current",
+        }
+
+    @api.model
+    def get_banner(self):
+        """Counters chosen by the user, counted on the shared inboxes they may see (their record rules
+        apply: nobody counts mail they cannot open). One aggregate query."""
+        config = self._for_user()
+        chosen = [(key, filter_name) for key, field_name, filter_name in COUNTERS if config[field_name]]
+        Conversation = self.env["comunik.mail.conversation"]
+        if not chosen or not Conversation.has_access("read"):
+            return {"counters": []}
+        if not self.env["comunik.mail.account"].search_count([("category", "=", "shared")], limit=1):
+            return {"counters": []}  # no shared inbox to sum up
+        query = Conversation._search([("category", "=", "shared")])
+        column = {
+            name: Conversation._field_to_sql(Conversation._table, name, query)
+            for name in ("state", "user_id", "deadline", "is_new")
+        }
+        conditions = {
+            "unassigned": SQL("%s = 'unassigned'", column["state"]),
+            "assigned": SQL("%s = 'assigned'", column["state"]),
+            "assigned_closed": SQL("%s = 'closed' AND %s IS NOT NULL", column["state"], column["user_id"]),
+            "in_progress": SQL("%s = 'in_progress'", column["state"]),
+            "to_process": SQL("%s = 'to_process'", column["state"]),
+            "overdue": SQL("%s != 'closed' AND %s < %s", column["state"], column["deadline"], Conversation._now()),
+            "new": SQL("%s", column["is_new"]),
+        }
+        columns = [SQL("COUNT(*) FILTER (WHERE %s)", conditions[key]) for key, _filter in chosen]
+        row = self.env.execute_query(query.select(*columns))[0]
+        labels = self._counter_labels()
+        return {
+            "counters": [
+                {"key": key, "label": labels[key], "count": count, "filter": filter_name}
+                for (key, filter_name), count in zip(chosen, row, strict=True)
+            ]
+        }
+
+    def _counter_labels(self):
+        labels = {}
+        labels["unassigned"] = self.env._("Unassigned emails")
+        labels["assigned"] = self.env._("Assigned emails")
+        labels["assigned_closed"] = self.env._("Assigned, closed")
+        labels["in_progress"] = self.env._("Assigned, in progress")
+        labels["to_process"] = self.env._("To process")
+        labels["overdue"] = self.env._("Overdue")
+        labels["new"] = self.env._("New emails")
+        return labels
