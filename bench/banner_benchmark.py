@@ -76,7 +76,8 @@ def timed(label, call):
 
 
 everything = {f"show_{key}": True for key in ("to_process", "overdue", "new")}
-for user, label in ((member, "member (2 of 20 boxes: one as member, one as dispatcher)"), (admin, "admin (all 20 boxes)")):
+USERS = ((member, "member (2 of 20 boxes: one as member, one as dispatcher)"), (admin, "admin (all 20 boxes)"))
+for user, label in USERS:
     config = env["comunik.mail.banner.config"].with_user(user)._for_user()
     config.write(everything)
     result = timed(f"banner, {label}, 7 counters", config.get_banner)
