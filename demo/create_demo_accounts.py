@@ -45,6 +45,12 @@ accounts = env["comunik.mail.account"].create(
     ]
 )
 accounts[0].action_set_primary()
+env["comunik.mail.label"].create(
+    [
+        {"name": "Support", "color": 4, "recipient_emails": "support@demo.comunik.test"},
+        {"name": "Commercial", "color": 10, "recipient_emails": "commercial@demo.comunik.test"},
+    ]
+)
 env.cr.commit()
 for account in accounts:
     account.action_test_connection()
