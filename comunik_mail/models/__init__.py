@@ -10,3 +10,8 @@ from . import comunik_mail_conversation_workflow
 from . import mail_message
 from . import mail_mail
 from . import crm_lead
+from . import comunik_mail_template_folder
+from . import comunik_mail_template
+from . import mail_template
+from . import sms_template
+from . import mail_thread

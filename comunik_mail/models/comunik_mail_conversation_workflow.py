@@ -1,6 +1,6 @@
 import logging
 from datetime import UTC, timedelta
-from email.utils import formataddr
+from email.utils import formataddr, parseaddr
 
 from odoo import api, fields, models
 from odoo.exceptions import AccessError, UserError
@@ -200,6 +200,9 @@ class ComunikMailConversation(models.Model):
             self.action_mark_read()
         return super().web_read(specification)
 
+    # Odoo serves web_read on a read-only cursor; this one writes (the badge), so it needs a read-write one.
+    web_read._readonly = False
+
     @api.model
     def web_search_read(self, domain, specification, offset=0, limit=None, order=None, count_limit=None):
         return super(ComunikMailConversation, self.with_context(comunik_listing=True)).web_search_read(
@@ -288,7 +291,10 @@ class ComunikMailConversation(models.Model):
             # The author stays the user even though the address is the account's (Odoo would look the
             # author up by that address and find nobody).
             kwargs.setdefault("author_id", self.env.user.partner_id.id)
-            kwargs.setdefault("email_from", formataddr((self.env.user.name, account.email)))
+            # Always the account's address (Odoo's composer passes the user's own); the display name is
+            # kept (the user's name, or a template's « Nom de l'expéditeur »).
+            name = parseaddr(kwargs.get("email_from") or "")[0] or self.env.user.name
+            kwargs["email_from"] = formataddr((name, account.email))
             kwargs.setdefault("reply_to", account.email)
         message = super().message_post(**kwargs)
         if external and not self.first_response_date:

@@ -13,3 +13,5 @@ from . import test_member_reply_tour
 from . import test_labels
 from . import test_banner
 from . import test_banner_tour
+from . import test_templates
+from . import test_template_tour

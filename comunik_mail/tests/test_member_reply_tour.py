@@ -33,6 +33,7 @@ class TestMemberReplyTour(HttpCase):
             incoming_email_to=account.email,
         )
         conversation.action_assign(member)
+        conversation.is_new = True  # the customer wrote again: opening it must remove the badge (a write)
         self.start_tour(
             "/odoo/action-comunik_mail.action_comunik_mail_conversation",
             "comunik_mail_member_reply_tour",
@@ -40,6 +41,7 @@ class TestMemberReplyTour(HttpCase):
         )
         self.env.invalidate_all()
         self.assertEqual(conversation.state, "closed")
+        self.assertFalse(conversation.is_new, "opened: the « Nouveau » badge is gone")
         reply = conversation.message_ids.filtered(lambda m: "votre commande part" in (m.body or ""))
         self.assertEqual(reply.author_id, member.partner_id)
         self.assertIn(account.email, reply.email_from, "the reply leaves from the shared address")

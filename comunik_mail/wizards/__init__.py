@@ -1,1 +1,3 @@
 from . import comunik_mail_assign_wizard
+from . import mail_compose_message
+from . import sms_composer
