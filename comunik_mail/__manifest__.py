@@ -14,6 +14,7 @@
         "views/comunik_mail_account_views.xml",
         "wizards/comunik_mail_assign_wizard_views.xml",
         "views/comunik_mail_conversation_views.xml",
+        "views/comunik_mail_statistics_views.xml",
         "views/crm_lead_views.xml",
         "views/comunik_mail_menus.xml",
     ],

@@ -8,3 +8,4 @@ from . import comunik_mail_conversation_workflow
 from . import mail_message
 from . import mail_mail
 from . import crm_lead
+from . import comunik_mail_statistics

@@ -10,3 +10,4 @@ from . import test_crm
 from . import test_inbox
 from . import test_dispatch_tour
 from . import test_member_reply_tour
+from . import test_statistics
