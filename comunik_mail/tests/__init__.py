@@ -11,3 +11,4 @@ from . import test_inbox
 from . import test_dispatch_tour
 from . import test_member_reply_tour
 from . import test_statistics
+from . import test_statistics_tour
