@@ -18,6 +18,7 @@
         "views/comunik_mail_label_views.xml",
         "views/comunik_mail_banner_config_views.xml",
         "views/comunik_mail_template_views.xml",
+        "views/comunik_mail_statistics_views.xml",
         "views/crm_lead_views.xml",
         "views/comunik_mail_menus.xml",
     ],

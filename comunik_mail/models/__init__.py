@@ -15,3 +15,4 @@ from . import comunik_mail_template
 from . import mail_template
 from . import sms_template
 from . import mail_thread
+from . import comunik_mail_statistics

@@ -15,3 +15,5 @@ from . import test_banner
 from . import test_banner_tour
 from . import test_templates
 from . import test_template_tour
+from . import test_statistics
+from . import test_statistics_tour
