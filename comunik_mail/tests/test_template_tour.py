@@ -1,3 +1,5 @@
+from email.utils import parseaddr
+
 from odoo.tests import HttpCase, new_test_user, tagged
 
 
@@ -51,7 +53,7 @@ class TestTemplateTour(HttpCase):
         reply = conversation.message_ids.filtered(lambda m: "Bonjour Claire Dupont" in (m.body or ""))
         self.assertEqual(len(reply), 1)
         self.assertEqual(reply.subject, "Votre colis, Claire Dupont")
-        self.assertEqual(reply.email_from, '"Service Client" <support-modeles@example.test>')
+        self.assertEqual(parseaddr(reply.email_from), ("Service Client", "support-modeles@example.test"))
         self.assertIn(customer, reply.notified_partner_ids)
         mail = self.env["mail.mail"].sudo().search([("mail_message_id", "=", reply.id)])
         self.assertEqual(mail.email_from, reply.email_from)
