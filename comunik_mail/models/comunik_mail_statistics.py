@@ -138,7 +138,27 @@ class ComunikMailStatistics(models.Model):
         rel_department = SQL.identifier(departments.column2)
         return SQL(
             """
-            WITH base AS (
+            WITH account_department AS (
+                SELECT r.%(rel_account)s AS account_id, MIN(r.%(rel_department)s) AS department_id
+                  FROM %(rel)s r
+                 GROUP BY r.%(rel_account)s
+            ), assignee_department AS (
+                -- Per (user, account): the user's current department, one of the account's first, then the
+                -- oldest employee. A few rows (users x accounts), hash-joined: no subquery per conversation.
+                SELECT DISTINCT ON (e.user_id, acc.id)
+                       e.user_id, acc.id AS account_id, v.department_id
+                  FROM hr_employee e
+                  JOIN hr_version v ON v.id = e.current_version_id
+                 CROSS JOIN comunik_mail_account acc
+                 WHERE e.user_id IS NOT NULL AND e.active AND v.department_id IS NOT NULL
+                   AND acc.category = 'shared'
+                 ORDER BY e.user_id, acc.id,
+                          EXISTS (
+                              SELECT 1 FROM %(rel)s r
+                               WHERE r.%(rel_account)s = acc.id AND r.%(rel_department)s = v.department_id
+                          ) DESC,
+                          e.id
+            ), base AS (
                 SELECT
                     c.id,
                     c.date_first AS date,
@@ -162,24 +182,9 @@ class ComunikMailStatistics(models.Model):
                     ) AS is_overdue
                 FROM comunik_mail_conversation c
                 JOIN comunik_mail_account a ON a.id = c.account_id
-                LEFT JOIN LATERAL (
-                    SELECT v.department_id
-                      FROM hr_employee e
-                      JOIN hr_version v ON v.id = e.current_version_id
-                     WHERE e.user_id = c.user_id AND e.active AND v.department_id IS NOT NULL
-                     ORDER BY EXISTS (
-                                  SELECT 1 FROM %(rel)s r
-                                   WHERE r.%(rel_account)s = c.account_id
-                                     AND r.%(rel_department)s = v.department_id
-                              ) DESC,
-                              e.id
-                     LIMIT 1
-                ) assignee ON TRUE
-                LEFT JOIN LATERAL (
-                    SELECT MIN(r.%(rel_department)s) AS department_id
-                      FROM %(rel)s r
-                     WHERE r.%(rel_account)s = c.account_id
-                ) account_department ON TRUE
+                LEFT JOIN assignee_department assignee
+                       ON assignee.user_id = c.user_id AND assignee.account_id = c.account_id
+                LEFT JOIN account_department ON account_department.account_id = c.account_id
                 WHERE a.category = 'shared' AND c.active
             )
             SELECT
