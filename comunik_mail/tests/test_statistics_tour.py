@@ -8,12 +8,12 @@ from ..models.comunik_mail_conversation import QUIET_CONTEXT
 
 @tagged("post_install", "-at_install")
 class TestStatisticsTour(HttpCase):
-    """The web client's pivot and graph ask the ``median`` aggregator and show it (end to end)."""
+    """In French, the web client's pivot and graph ask the ``median`` aggregator and show it (end to end)."""
 
     def test_pivot_and_graph_show_medians(self):
-        self.env["res.lang"]._activate_lang("en_US")  # figures checked with English decimals
+        self.env["res.lang"]._activate_lang("fr_FR")
         groups = "base.group_user,comunik_mail.group_comunik_mail_user"
-        member = new_test_user(self.env, "cmk_tour_stats", groups=groups, lang="en_US", name="Mélanie Membre")
+        member = new_test_user(self.env, "cmk_tour_stats", groups=groups, lang="fr_FR", name="Mélanie Membre")
         department = self.env["hr.department"].create({"name": "Support statistiques"})
         self.env["hr.employee"].create({"name": member.name, "user_id": member.id, "department_id": department.id})
         account = self.env["comunik.mail.account"].create(
