@@ -405,8 +405,7 @@ class ComunikMailAccount(models.Model):
         }
 
     def _member_users(self):
-        """Users who may be assigned this box's emails: members of its departments."""
-        self.ensure_one()
+        """Users who may be assigned these boxes' emails: members of their departments."""
         return self.sudo().department_ids.member_ids.user_id
 
     # ------------------------------------------------------------------ actions

@@ -1,16 +1,9 @@
 from odoo import api, fields, models
 from odoo.tools import SQL
 
-#: Banner counters, in display order: key, checkbox field, search filter of the inbox it applies.
-COUNTERS = [
-    ("unassigned", "show_unassigned", "unassigned"),
-    ("assigned", "show_assigned", "assigned"),
-    ("assigned_closed", "show_assigned_closed", "assigned_closed"),
-    ("in_progress", "show_in_progress", "in_progress"),
-    ("to_process", "show_to_process", "to_process"),
-    ("overdue", "show_overdue", "overdue"),
-    ("new", "show_new", "new"),
-]
+#: Banner counters, in display order. Each key is also the name of the inbox's search filter a click
+#: toggles, and ``show_<key>`` the checkbox that shows it.
+COUNTERS = ["unassigned", "assigned", "assigned_closed", "in_progress", "to_process", "overdue", "new"]
 
 
 class ComunikMailBannerConfig(models.Model):
@@ -58,7 +51,7 @@ class ComunikMailBannerConfig(models.Model):
         """Counters chosen by the user, counted on the shared inboxes they may see (their record rules
         apply: nobody counts mail they cannot open). One aggregate query."""
         config = self._for_user()
-        chosen = [(key, filter_name) for key, field_name, filter_name in COUNTERS if config[field_name]]
+        chosen = [key for key in COUNTERS if config[f"show_{key}"]]
         Conversation = self.env["comunik.mail.conversation"]
         if not chosen or not Conversation.has_access("read"):
             return {"counters": []}
@@ -78,13 +71,12 @@ class ComunikMailBannerConfig(models.Model):
             "overdue": SQL("%s != 'closed' AND %s < %s", column["state"], column["deadline"], Conversation._now()),
             "new": SQL("%s", column["is_new"]),
         }
-        columns = [SQL("COUNT(*) FILTER (WHERE %s)", conditions[key]) for key, _filter in chosen]
+        columns = [SQL("COUNT(*) FILTER (WHERE %s)", conditions[key]) for key in chosen]
         row = self.env.execute_query(query.select(*columns))[0]
         labels = self._counter_labels()
         return {
             "counters": [
-                {"key": key, "label": labels[key], "count": count, "filter": filter_name}
-                for (key, filter_name), count in zip(chosen, row, strict=True)
+                {"key": key, "label": labels[key], "count": count} for key, count in zip(chosen, row, strict=True)
             ]
         }
 

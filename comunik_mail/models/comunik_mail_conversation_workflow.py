@@ -114,7 +114,7 @@ class ComunikMailConversation(models.Model):
             def send_banner_refresh():
                 accounts = env["comunik.mail.account"].browse(data.pop("comunik_mail.banner_accounts", ())).exists()
                 admins = env.ref("comunik_mail.group_comunik_mail_admin").all_user_ids
-                users = admins | accounts.dispatcher_ids | accounts.department_ids.member_ids.user_id
+                users = admins | accounts.dispatcher_ids | accounts._member_users()
                 users._bus_send("comunik_mail.banner", {"account_ids": accounts.ids})
 
         pending.update(account_ids)

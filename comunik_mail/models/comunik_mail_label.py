@@ -1,6 +1,7 @@
 from odoo import api, fields, models
 from odoo.exceptions import ValidationError
-from odoo.tools import email_normalize, email_split
+from odoo.fields import Domain
+from odoo.tools import email_normalize
 
 from ..services import mime
 
@@ -21,25 +22,15 @@ class ComunikMailLabel(models.Model):
         help="One or more addresses, separated by commas or new lines: every email received with one of "
         "them in To or Cc gets this label.",
     )
-    recipient_emails_normalized = fields.Char(compute="_compute_recipient_emails_normalized", store=True)
     conversation_count = fields.Integer("Emails", compute="_compute_conversation_count")
 
     _name_unique = models.Constraint("UNIQUE(name)", "A label with this name already exists.")
 
-    @api.depends("recipient_emails")
-    def _compute_recipient_emails_normalized(self):
-        for label in self:
-            label.recipient_emails_normalized = " ".join(label._recipient_addresses())
-
     def _recipient_addresses(self):
         """Normalized (lower-case, display names dropped) addresses of the rule, in order, without duplicates."""
         self.ensure_one()
-        addresses = []
-        for chunk in email_split(self.recipient_emails or ""):
-            normalized = email_normalize(chunk)
-            if normalized and normalized not in addresses:
-                addresses.append(normalized)
-        return addresses
+        addresses = [email_normalize(item) for item in _items(self.recipient_emails)]
+        return list(dict.fromkeys(address for address in addresses if address))
 
     @api.constrains("recipient_emails")
     def _check_recipient_emails(self):
@@ -67,8 +58,8 @@ class ComunikMailLabel(models.Model):
     def _labels_by_address(self):
         """Normalized address -> label ids, for the rules of every active label (a handful of rows)."""
         mapping = {}
-        for label in self.sudo().search([("recipient_emails_normalized", "!=", False)]):
-            for address in label.recipient_emails_normalized.split():
+        for label in self.sudo().search([("recipient_emails", "!=", False)]):
+            for address in label._recipient_addresses():
                 mapping.setdefault(address, []).append(label.id)
         return mapping
 
@@ -87,17 +78,16 @@ class ComunikMailLabel(models.Model):
         if not addresses:
             raise ValidationError(self.env._("Fill in at least one recipient address first."))
         Message = self.env["mail.message"].sudo()
-        domain = [("model", "=", "comunik.mail.conversation"), ("message_type", "=", "email")]
-        address_domain = []
-        for address in addresses:
-            address_domain = [
-                *(["|"] if address_domain else []),
-                *address_domain,
-                "|",
-                ("incoming_email_to", "ilike", address),
-                ("incoming_email_cc", "ilike", address),
-            ]
-        candidates = Message.search_fetch(domain + address_domain, ["res_id", "incoming_email_to", "incoming_email_cc"])
+        # ILIKE narrows the candidates; the exact address match below drops « xsupport@ » for « support@ ».
+        domain = (
+            Domain("model", "=", "comunik.mail.conversation")
+            & Domain("message_type", "=", "email")
+            & Domain.OR(
+                Domain("incoming_email_to", "ilike", address) | Domain("incoming_email_cc", "ilike", address)
+                for address in addresses
+            )
+        )
+        candidates = Message.search_fetch(domain, ["res_id", "incoming_email_to", "incoming_email_cc"])
         mapping = dict.fromkeys(addresses, [self.id])
         conversation_ids = {
             message.res_id

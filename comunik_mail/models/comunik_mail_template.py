@@ -36,6 +36,10 @@ SYNCED_FIELDS = {
 }
 
 
+#: Odoo templates a template owns copies of, per type, and the method giving their values.
+COPY_MODELS = {"email": ("mail.template", "_mail_template_values"), "sms": ("sms.template", "_sms_template_values")}
+
+
 def placeholder_expressions():
     """Odoo expressions produced from the placeholders (whitelisted in ``mail_allowed_qweb_expressions``)."""
     return tuple(f"object.{fname}" for fname in PLACEHOLDER_FIELDS.values()) + (SENDER_EMAIL_EXPRESSION,)
@@ -274,48 +278,31 @@ class ComunikMailTemplate(models.Model):
         """
         if not self:
             return
-        self._sync_mail_templates(ir_models)
-        self._sync_sms_templates(ir_models)
+        for template_type in COPY_MODELS:
+            self._sync_copies(template_type, ir_models)
 
-    def _sync_mail_templates(self, ir_models=None):
-        MailTemplate = self.env["mail.template"].sudo().with_context(active_test=False)
-        copies = MailTemplate.search([("comunik_template_id", "in", self.ids)])
-        targets = ir_models if ir_models is not None else self._target_models("email")
+    def _sync_copies(self, template_type, ir_models=None):
+        """Email copies are archived while not offered (the composer lists active ones only); SMS
+        copies are deleted (``sms.template`` cannot be archived)."""
+        model_name, values_method = COPY_MODELS[template_type]
+        Copy = self.env[model_name].sudo().with_context(active_test=False)
+        archivable = "active" in Copy._fields
+        copies = Copy.search([("comunik_template_id", "in", self.ids)])
+        targets = ir_models if ir_models is not None else self._target_models(template_type)
         langs = [code for code, _name in self.env["res.lang"].get_installed()]
         to_create = []
         for template in self:
             own = copies.filtered(lambda t, template=template: t.comunik_template_id == template)
-            if not template._is_offered("email"):
-                own.filtered("active").write({"active": False})
+            if not template._is_offered(template_type):
+                if archivable:
+                    own.filtered("active").write({"active": False})
+                else:
+                    own.unlink()
                 continue
-            values = template._mail_template_values()
-            if own:
-                own.write({"active": True, "email_from": values["email_from"], "use_default_to": True})
-                # The copies are not translated: every installed language gets the same text.
-                translated = {key: values[key] for key in ("name", "description", "subject", "body_html")}
-                for lang in langs:
-                    own.with_context(lang=lang).write(translated)
-            covered = set(own.model_id.ids)
-            to_create += [
-                dict(values, model_id=ir_model.id, comunik_template_id=template.id)
-                for ir_model in targets
-                if ir_model.id not in covered
-            ]
-        if to_create:
-            MailTemplate.create(to_create)
-
-    def _sync_sms_templates(self, ir_models=None):
-        SmsTemplate = self.env["sms.template"].sudo()
-        copies = SmsTemplate.search([("comunik_template_id", "in", self.ids)])
-        targets = ir_models if ir_models is not None else self._target_models("sms")
-        langs = [code for code, _name in self.env["res.lang"].get_installed()]
-        to_create = []
-        for template in self:
-            own = copies.filtered(lambda t, template=template: t.comunik_template_id == template)
-            if not template._is_offered("sms"):
-                own.unlink()
-                continue
-            values = template._sms_template_values()
+            values = getattr(template, values_method)()
+            if archivable:
+                own.filtered(lambda t: not t.active).write({"active": True})
+            # The copies are not translated: every installed language gets the same text.
             for lang in langs:
                 own.with_context(lang=lang).write(values)
             covered = set(own.model_id.ids)
@@ -325,7 +312,7 @@ class ComunikMailTemplate(models.Model):
                 if ir_model.id not in covered
             ]
         if to_create:
-            SmsTemplate.create(to_create)
+            Copy.create(to_create)
 
     @api.model
     def _ensure_model_templates(self, model_name, template_type):

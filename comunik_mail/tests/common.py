@@ -2,6 +2,7 @@ import os
 import socket
 import threading
 import uuid
+from unittest.mock import patch
 
 from odoo.tests import TransactionCase, new_test_user
 
@@ -120,6 +121,15 @@ class ComunikSyncCase(ComunikMailCase):
     def setUpClass(cls):
         super().setUpClass()
         cls.registry_enter_test_mode_cls()
+
+    def send_for_real(self):
+        """Let Odoo send mail in this test (it never does in tests) to the real SMTP sink, trusting its
+        certificate (Odoo's strict TLS uses the system trust store)."""
+        self.patch(type(self.env["ir.mail_server"]), "_disable_send", lambda *args: False)
+        environ = patch.dict(os.environ, {"SSL_CERT_FILE": self.dovecot.ca_file})
+        environ.start()
+        self.addCleanup(environ.stop)
+        self.smtp.clear()
 
     def create_shared_account(self, **overrides):
         values = {

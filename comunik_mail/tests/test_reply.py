@@ -1,7 +1,5 @@
-import os
 from email import message_from_bytes
 from email import policy as email_policy
-from unittest.mock import patch
 
 from odoo.tests import tagged
 
@@ -16,13 +14,7 @@ class TestReply(ComunikSyncCase):
     def setUp(self):
         super().setUp()
         self.shared = self.create_shared_account()
-        # Odoo never sends mail during tests; here the real SMTP sink is the point.
-        self.patch(type(self.env["ir.mail_server"]), "_disable_send", lambda *args: False)
-        # Odoo's strict TLS uses the system trust store: trust the test servers' certificate there.
-        environ = patch.dict(os.environ, {"SSL_CERT_FILE": self.dovecot.ca_file})
-        environ.start()
-        self.addCleanup(environ.stop)
-        self.smtp.clear()
+        self.send_for_real()
 
     def receive(self, raw):
         self.dovecot.append(self.shared.email, raw)

@@ -1,9 +1,7 @@
 import itertools
-import os
 from email import message_from_bytes
 from email import policy as email_policy
 from email.utils import parseaddr
-from unittest.mock import patch
 
 from odoo.exceptions import AccessError, UserError
 from odoo.tests import Form, TransactionCase, new_test_user, tagged
@@ -314,12 +312,7 @@ class TestTemplateSending(ComunikSyncCase):
     def setUp(self):
         super().setUp()
         self.shared = self.create_shared_account()
-        # Odoo never sends mail during tests; here the real SMTP sink is the point.
-        self.patch(type(self.env["ir.mail_server"]), "_disable_send", lambda *args: False)
-        environ = patch.dict(os.environ, {"SSL_CERT_FILE": self.dovecot.ca_file})
-        environ.start()
-        self.addCleanup(environ.stop)
-        self.smtp.clear()
+        self.send_for_real()
 
     def test_sender_name_in_the_sent_email(self):
         self.dovecot.append(self.shared.email, build_email("Commande CMD-4410 en retard", to=self.shared.email)[1])

@@ -39,7 +39,7 @@ export class ComunikBanner extends Component {
 
     searchItem(counter) {
         return this.env.searchModel.getSearchItems(
-            (item) => item.type === "filter" && item.name === counter.filter
+            (item) => item.type === "filter" && item.name === counter.key
         )[0];
     }
 
