@@ -41,6 +41,8 @@ from email.header import Header, decode_header, make_header
 from email.message import Message
 from email.parser import BytesHeaderParser
 
+from . import dates
+
 #: Headers kept (decoded) in ``ParsedMessage.headers`` for routing; always present, "" when absent.
 ROUTING_HEADERS = ("to", "cc", "delivered-to", "auto-submitted", "x-priority", "list-id")
 
@@ -116,7 +118,10 @@ class ParsedMessage:
     to: list[tuple[str, str]] = field(default_factory=list)
     cc: list[tuple[str, str]] = field(default_factory=list)
     reply_to: str = ""
+    #: The sender's date if sane (see dates.clamp_header_date), else ``fallback_date``: kept for existing callers.
     date: datetime | None = None
+    #: The sender's ``Date:`` as parsed (naive UTC), unclamped, None when missing or unparseable.
+    header_date: datetime | None = None
     body_html: str = ""
     body_text: str = ""
     attachments: list[Attachment] = field(default_factory=list)
@@ -156,14 +161,19 @@ def addresses(header_value: str) -> list[tuple[str, str]]:
     return result
 
 
-def parse_message(raw: bytes, fallback_date: datetime | None = None) -> ParsedMessage:
-    """Parse raw RFC 822 bytes; never raises (see the module docstring)."""
+def parse_message(raw: bytes, fallback_date: datetime | None = None, now: datetime | None = None) -> ParsedMessage:
+    """Parse raw RFC 822 bytes; never raises (see the module docstring).
+
+    ``date`` is the sender's date when sane (1970 .. ``now`` + 1 year, see ``dates``), else
+    ``fallback_date``; ``header_date`` is the sender's date as written, for the caller's own choice.
+    """
     raw = _as_bytes(raw)
-    fallback_date = _naive_utc(fallback_date) if isinstance(fallback_date, datetime) else None
+    fallback_date = dates.naive_utc(fallback_date)
+    now = dates.naive_utc(now) or datetime.now(UTC).replace(tzinfo=None)
     try:
-        return _parse(raw, fallback_date)
+        return _parse(raw, fallback_date, now)
     except Exception:  # noqa: BLE001 - the promise is "never raise": keep the raw source instead
-        return _unparseable(raw, fallback_date)
+        return _unparseable(raw, fallback_date, now)
 
 
 # ---------------------------------------------------------------------------- parsing
@@ -278,7 +288,7 @@ class _PartInfo:
         )
 
 
-def _parse(raw, fallback_date):
+def _parse(raw, fallback_date, now):
     msg = email.message_from_bytes(raw, policy=email.policy.compat32)
     warnings = []
     result = ParsedMessage(warnings=warnings)
@@ -306,10 +316,7 @@ def _parse(raw, fallback_date):
         for name in ROUTING_HEADERS
     }
 
-    result.date = _parse_date(msg.get("date"))
-    if result.date is None:
-        result.date = fallback_date
-        warnings.append("no-date")
+    _set_dates(result, msg.get("date"), fallback_date, now)
 
     walker = _Walker(warnings)
     html_body, text_body = walker.walk(msg)
@@ -334,12 +341,13 @@ def _parse(raw, fallback_date):
     return result
 
 
-def _unparseable(raw, fallback_date):
+def _unparseable(raw, fallback_date, now):
     """Last resort: a few headers found by regex in the header block, and the raw source attached."""
     result = ParsedMessage(
         warnings=["unparseable"], attachments=[_raw_attachment(raw)], headers=dict.fromkeys(ROUTING_HEADERS, "")
     )
     result.message_id, result.message_id_is_digest = message_digest(raw), True
+    date_header = None
     with contextlib.suppress(Exception):  # best effort only: the raw source is already attached
         match = _HEADER_END.search(raw, 0, 1 << 20)
         head = _unfold(_fallback_decode(raw[: match.start() if match else 1 << 16]))
@@ -355,11 +363,21 @@ def _unparseable(raw, fallback_date):
         message_ids = _message_ids(header("message-id"))
         if message_ids:
             result.message_id, result.message_id_is_digest = message_ids[0], False
-        result.date = _parse_date(header("date"))
+        date_header = header("date") or None
+    _set_dates(result, date_header, fallback_date, now)
+    return result
+
+
+def _set_dates(result, value, fallback_date, now):
+    """``header_date`` as written, ``date`` the sane one: an absurd sender date never reaches a deadline."""
+    with contextlib.suppress(Exception):  # never raise: a broken Date header is just no date
+        result.header_date = _parse_date(value)
+    result.date = dates.clamp_header_date(result.header_date, now)
     if result.date is None:
         result.date = fallback_date
         result.warnings.append("no-date")
-    return result
+        if value is not None and str(value).strip():
+            result.warnings.append("bad-date")
 
 
 # ---------------------------------------------------------------------------- body helpers
@@ -579,20 +597,7 @@ def _message_ids(value):
 
 
 def _parse_date(value):
-    text = _unfold(_header_text(value)).strip()
-    if not text:
-        return None
-    try:
-        parsed = email.utils.parsedate_to_datetime(text)
-        return _naive_utc(parsed) if parsed else None
-    except Exception:  # noqa: BLE001 - ValueError, TypeError, OverflowError... all mean "no usable date"
-        return None
-
-
-def _naive_utc(value):
-    if value.tzinfo is not None:
-        value = value.astimezone(UTC).replace(tzinfo=None)
-    return value
+    return dates.parse_header_date(_unfold(_header_text(value)[: dates.MAX_DATE_TEXT * 4]))
 
 
 # ---------------------------------------------------------------------------- text helpers
