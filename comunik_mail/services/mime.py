@@ -31,6 +31,7 @@ import email.policy
 import email.utils
 import hashlib
 import html
+import itertools
 import mimetypes
 import quopri
 import re
@@ -41,7 +42,7 @@ from email.header import Header, decode_header, make_header
 from email.message import Message
 from email.parser import BytesHeaderParser
 
-from . import dates
+from . import dates, limits
 
 #: Headers kept (decoded) in ``ParsedMessage.headers`` for routing; always present, "" when absent.
 ROUTING_HEADERS = ("to", "cc", "delivered-to", "auto-submitted", "x-priority", "list-id")
@@ -161,36 +162,86 @@ def addresses(header_value: str) -> list[tuple[str, str]]:
     return result
 
 
-def parse_message(raw: bytes, fallback_date: datetime | None = None, now: datetime | None = None) -> ParsedMessage:
+def parse_message(
+    raw: bytes,
+    fallback_date: datetime | None = None,
+    now: datetime | None = None,
+    max_bytes: int = limits.MAX_MESSAGE_BYTES,
+    max_parts: int = limits.MAX_PARTS,
+    max_attachments: int = limits.MAX_ATTACHMENTS,
+) -> ParsedMessage:
     """Parse raw RFC 822 bytes; never raises (see the module docstring).
 
     ``date`` is the sender's date when sane (1970 .. ``now`` + 1 year, see ``dates``), else
     ``fallback_date``; ``header_date`` is the sender's date as written, for the caller's own choice.
+    Bounded work and output whatever the input: above ``max_bytes`` only the headers are parsed
+    (``too-large``), at most ``max_parts`` parts are walked and ``max_attachments`` kept (see ``limits``).
     """
     raw = _as_bytes(raw)
     fallback_date = dates.naive_utc(fallback_date)
     now = dates.naive_utc(now) or datetime.now(UTC).replace(tzinfo=None)
+    if len(raw) > max_bytes:
+        match = _HEADER_END.search(raw, 0, limits.MAX_HEADER_BYTES)
+        return headers_only(raw[: match.end() if match else limits.MAX_HEADER_BYTES], fallback_date, now)
     try:
-        return _parse(raw, fallback_date, now)
+        return _parse(raw, fallback_date, now, max_parts, max(max_attachments, 1))
     except Exception:  # noqa: BLE001 - the promise is "never raise": keep the raw source instead
         return _unparseable(raw, fallback_date, now)
+
+
+def headers_only(raw_headers: bytes, fallback_date: datetime | None = None, now: datetime | None = None):
+    """An email too large to be fetched in full, from its header block only (``BODY.PEEK[HEADER]``).
+
+    Sender, subject, ids and dates as usual, no body, no attachment, and the ``too-large``
+    warning so that the caller stores it with a note. Never raises.
+    """
+    raw_headers = _as_bytes(raw_headers)[: limits.MAX_HEADER_BYTES]
+    fallback_date = dates.naive_utc(fallback_date)
+    now = dates.naive_utc(now) or datetime.now(UTC).replace(tzinfo=None)
+    try:
+        msg = BytesHeaderParser(policy=email.policy.compat32).parsebytes(raw_headers)
+        result = _headers(msg, raw_headers, fallback_date, now)
+        result.body_html = result.body_text = ""
+    except Exception:  # noqa: BLE001 - same promise as parse_message
+        result = _unparseable(raw_headers, fallback_date, now)
+        result.attachments = []
+    result.warnings = _unique([*result.warnings, limits.TOO_LARGE])
+    return result
 
 
 # ---------------------------------------------------------------------------- parsing
 
 
 class _Walker:
-    """One pass over the MIME tree: body pieces and attachments, in document order."""
+    """One pass over the MIME tree: body pieces and attachments, in document order.
 
-    def __init__(self, warnings):
+    Bounded: parts beyond ``max_parts`` (or nested deeper than ``limits.MAX_DEPTH``) are skipped and
+    attachments beyond ``max_attachments`` counted but not kept; the caller then attaches the raw source.
+    """
+
+    def __init__(self, warnings, max_parts=limits.MAX_PARTS, max_attachments=limits.MAX_ATTACHMENTS):
         self.warnings = warnings
         self.attachments = []
+        self.max_parts = max_parts
+        self.max_attachments = max_attachments
+        self.parts = 0
+        self.skipped = False
+        self.dropped = 0
 
-    def walk(self, part):
+    def walk(self, part, depth=0):
         """Return ``(html, text)`` for this subtree (each None when absent) and collect its attachments."""
+        self.parts += 1
+        if self.parts > self.max_parts or depth > limits.MAX_DEPTH:
+            self.skipped = True
+            return None, None
         if part.is_multipart() and part.get_content_maintype() != "message":
             children = part.get_payload()
-            results = [self.walk(child) for child in children if isinstance(child, Message)]
+            results = []
+            for child in children:
+                if isinstance(child, Message):
+                    results.append(self.walk(child, depth + 1))
+                if self.skipped and self.parts > self.max_parts:
+                    break
             if part.get_content_type() == "multipart/alternative":
                 return _best_alternative(results)
             return _concatenate(results)
@@ -235,6 +286,9 @@ class _Walker:
         name = filename or info.filename
         if mimetype == "application/octet-stream" and name:
             mimetype = (mimetypes.guess_type(name, strict=False)[0] or mimetype).lower()
+        if len(self.attachments) >= self.max_attachments:
+            self.dropped += 1
+            return
         if not name:
             name = f"{FALLBACK_STEM}-{len(self.attachments) + 1}{_extension(mimetype)}"
         self.attachments.append(Attachment(name, content, mimetype, info.content_id))
@@ -288,8 +342,47 @@ class _PartInfo:
         )
 
 
-def _parse(raw, fallback_date, now):
+def _parse(raw, fallback_date, now, max_parts, max_attachments):
     msg = email.message_from_bytes(raw, policy=email.policy.compat32)
+    result = _headers(msg, raw, fallback_date, now)
+    warnings = result.warnings
+
+    walker = _Walker(warnings, max_parts, max_attachments)
+    html_body, text_body = walker.walk(msg)
+    result.attachments = walker.attachments
+    result.body_text = _clean_text(text_body or "")
+    result.body_html = _clean_text(html_body) if html_body is not None else _text_to_html(result.body_text)
+    if not result.body_html.strip():
+        result.body_html = _text_to_html(result.body_text)  # blank HTML alternative: show the text one
+    _mark_inline(result)
+
+    defects = sum(len(part.defects) for part in itertools.islice(msg.walk(), max_parts))
+    if defects:
+        warnings.append(f"defects:{defects}")
+    if walker.skipped:
+        warnings.append(limits.TOO_MANY_PARTS)
+    if not msg.keys() and raw.strip():
+        # Not an email at all: show what could be read, and keep the source.
+        warnings.append("unparseable")
+        result.attachments.append(_raw_attachment(raw))
+    elif not result.body_html and not result.body_text.strip() and not result.attachments and _has_body(raw):
+        warnings.append("no-body")
+        result.attachments.append(_raw_attachment(raw))
+    elif walker.skipped or walker.dropped:
+        # Not everything was walked or kept: the raw source is, within the attachment cap.
+        dropped = walker.dropped
+        if len(result.attachments) >= max_attachments:
+            dropped += len(result.attachments) - max_attachments + 1
+            del result.attachments[max_attachments - 1 :]
+        if dropped:
+            warnings.append(f"{limits.ATTACHMENTS_DROPPED}:{dropped}")
+        result.attachments.append(_raw_attachment(raw))
+    result.warnings = _unique(warnings)
+    return result
+
+
+def _headers(msg, raw, fallback_date, now):
+    """Everything that comes from the header block (ids, sender, recipients, subject, dates)."""
     warnings = []
     result = ParsedMessage(warnings=warnings)
 
@@ -317,27 +410,6 @@ def _parse(raw, fallback_date, now):
     }
 
     _set_dates(result, msg.get("date"), fallback_date, now)
-
-    walker = _Walker(warnings)
-    html_body, text_body = walker.walk(msg)
-    result.attachments = walker.attachments
-    result.body_text = _clean_text(text_body or "")
-    result.body_html = _clean_text(html_body) if html_body is not None else _text_to_html(result.body_text)
-    if not result.body_html.strip():
-        result.body_html = _text_to_html(result.body_text)  # blank HTML alternative: show the text one
-    _mark_inline(result)
-
-    defects = sum(len(part.defects) for part in msg.walk())
-    if defects:
-        warnings.append(f"defects:{defects}")
-    if not msg.keys() and raw.strip():
-        # Not an email at all: show what could be read, and keep the source.
-        warnings.append("unparseable")
-        result.attachments.append(_raw_attachment(raw))
-    elif not result.body_html and not result.body_text.strip() and not result.attachments and _has_body(raw):
-        warnings.append("no-body")
-        result.attachments.append(_raw_attachment(raw))
-    result.warnings = _unique(warnings)
     return result
 
 
@@ -586,7 +658,7 @@ def _joined(msg, name):
 def _message_ids(value):
     ids = []
     for match in _MSGID.finditer(_header_text(value)):
-        inner = _WHITESPACE.sub("", match.group(1))
+        inner = _CONTROL.sub("", _WHITESPACE.sub("", match.group(1)))
         if inner:
             ids.append(f"<{inner}>")
     if not ids and value is not None:
