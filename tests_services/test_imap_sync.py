@@ -44,13 +44,14 @@ class Counting:
 
 def test_fetch_poison_size_bounded_each_uid_once(real_servers, mailbox):
     dovecot, _smtp = real_servers
-    raws = {}
-    for i in range(5):
-        raws[dovecot.append(mailbox, poison.normal_email(i))] = poison.normal_email(i)
-    for kind, _description, factory in poison.POISON_EMAILS:
-        if kind in poison.HEAVY or kind == "empty":  # Dovecot refuses zero-byte messages
-            continue
-        raws[dovecot.append(mailbox, factory())] = factory()
+    messages = [poison.normal_email(i) for i in range(5)]
+    messages += [
+        factory()
+        for kind, _description, factory in poison.POISON_EMAILS
+        if kind not in poison.HEAVY and kind != "empty"  # Dovecot refuses zero-byte messages
+    ]
+    dovecot.append_many(mailbox, messages)
+    raws = dict(enumerate(messages, start=1))  # a new mailbox numbers its UIDs from 1
     budget, cap, batch_size = 64 * 1024, 300 * 1024, 7
     with imap_sync.ImapFolderReader(settings(mailbox)) as reader:
         plan = reader.plan(0, 0, None)
