@@ -173,3 +173,14 @@ def test_set_seen_after_uidvalidity_change_finds_messages_by_id(real_servers, ma
     assert imap_sync.set_seen(settings(mailbox), [2], uidvalidity=old_validity) == []
     assert dovecot.flags(mailbox) == {1: ("\\Seen",), 2: (), 3: ("\\Seen",)}
     assert imap_sync.set_seen(settings(mailbox), []) == []
+
+
+def test_set_seen_non_ascii_and_folded_ids(real_servers, mailbox):
+    dovecot, _smtp = real_servers
+    dovecot.append(mailbox, poison.normal_email(1, message_id="<réunion-été@x.example>"))
+    dovecot.append(mailbox, poison.normal_email(2, message_id="<plain@x.example>"))
+    flagged = imap_sync.set_seen(
+        settings(mailbox), [9], uidvalidity=1, message_ids=["<réunion-été@x.example>", " <plain@\r\n x.example>"]
+    )
+    assert flagged == [1, 2]
+    assert dovecot.flags(mailbox) == {1: ("\\Seen",), 2: ("\\Seen",)}

@@ -34,6 +34,12 @@ def test_new_reply_and_existing():
     assert plan.conversation_ids({0: 7}) == [7, 7, 42, 42]
 
 
+def test_referenced_keys_are_normalized():
+    long_id = "<" + "z" * 300 + "@b.fr>"
+    messages = [msg("<a>", " <p@\r\n b.fr>", ["<r1>", long_id]), msg("<b>", None, ["<r1>"])]
+    assert thread_plan.referenced_keys(messages) == sorted(["<p@b.fr>", "<r1>", dedupe.thread_key(long_id)])
+
+
 def test_closest_parent_wins():
     # In-Reply-To first, then References from the last one.
     plan = thread_plan.plan_threads([msg("<x>", "<p2>", ["<p1>", "<p3>"])], {"<p1>": 1, "<p2>": 2, "<p3>": 3})

@@ -90,6 +90,14 @@ def parent_keys(message):
     return keys
 
 
+def referenced_keys(messages):
+    """Every parent key the batch refers to: what the caller looks up (key -> conversation id) for ``known``."""
+    keys = set()
+    for message in messages:
+        keys.update(parent_keys(message))
+    return sorted(keys)
+
+
 def plan_threads(messages: Sequence, known: Mapping[str, int]) -> ThreadPlan:
     """Place every email of a batch (sorted by receive date) in a conversation; pure, no I/O.
 
