@@ -1,26 +1,46 @@
 import logging
-import re
-
-from markupsafe import Markup
+from datetime import UTC, timedelta
+from email.utils import formataddr, parseaddr
 
 from odoo import api, fields, models
+from odoo.exceptions import AccessError, UserError
 from odoo.tools import email_normalize
 
-from ..services import mime
+from ..services import dates, imap_sync
+from .comunik_mail_ingestion import QUIET_CONTEXT
 
 _logger = logging.getLogger(__name__)
 
-#: Context that keeps bulk ingestion silent: no "created" log, no followers, no tracking.
-QUIET_CONTEXT = {
-    "mail_create_nolog": True,
-    "mail_create_nosubscribe": True,
-    "mail_notrack": True,
-    "tracking_disable": True,
-}
+__all__ = ["QUIET_CONTEXT", "ComunikMailConversation"]
+
+STATES = [
+    ("unassigned", "Unassigned"),
+    ("assigned", "Assigned"),
+    ("in_progress", "In Progress"),
+    ("to_process", "To Process"),
+    ("closed", "Closed"),
+]
+PRIORITIES = [("0", "Normal"), ("1", "High"), ("2", "Urgent")]
+WORKFLOW_FIELDS = {"state", "user_id", "last_user_id", "priority", "assign_date", "close_date"}
+#: What users may write directly (form, RPC); everything else changes through the actions, which check
+#: who may do what, or through the sync (superuser). The ORM ignores ``readonly``: this is the real rule.
+USER_WRITABLE_FIELDS = {"label_ids", "partner_id"}
+#: Message-IDs kept in References: the thread's start and its latest emails are what clients use.
+MAX_REFERENCES = 20
+#: Changes that move the banner counters (see comunik.mail.banner.config).
+BANNER_FIELDS = {"state", "user_id", "is_new", "deadline", "active", "account_id"}
+#: Above this many conversations, one assignment sends one summary notification instead of one each.
+NOTIFY_EACH_LIMIT = 10
 
 
 class ComunikMailConversation(models.Model):
-    """One email thread of one account, its emails being the chatter's mail.message records."""
+    """One email thread of one account, its emails being the chatter's mail.message records.
+
+    Team workflow: dispatch, statuses, deadlines (guide: « Rôle du dispatcheur »), and replies that
+    leave from the account's address and SMTP server, threaded for the customer (In-Reply-To /
+    References) so that the answer comes back to the same conversation. Emails come in through
+    ``comunik.mail.ingestion``.
+    """
 
     _name = "comunik.mail.conversation"
     _description = "Email Conversation"
@@ -36,8 +56,17 @@ class ComunikMailConversation(models.Model):
     subject = fields.Char(readonly=True)
     partner_id = fields.Many2one("res.partner", "Correspondent", index=True)
     email_from = fields.Char("From", readonly=True)
+    # Receive dates (IMAP INTERNALDATE): they order the inbox and start deadlines and statistics.
     date_first = fields.Datetime("Received On", readonly=True)
     date_last = fields.Datetime("Last Message", readonly=True, index=True)
+    # The first email's Date: header, when sane: what the sender's clock said.
+    sender_date = fields.Datetime("Sender's Date", readonly=True)
+    receive_error = fields.Text(
+        "Reception Error",
+        readonly=True,
+        groups="comunik_mail.group_comunik_mail_admin",
+        help="An email of this conversation could not be stored normally (received with errors).",
+    )
     is_new = fields.Boolean("New", default=True, help="Shows the blue “New” badge until opened, read or assigned.")
     message_count = fields.Integer("Emails", compute="_compute_message_count")
     active = fields.Boolean(default=True)
@@ -55,143 +84,385 @@ class ComunikMailConversation(models.Model):
         for conversation in self:
             conversation.message_count = counts.get(conversation.id, 0)
 
-    # ------------------------------------------------------------------ ingestion
+    state = fields.Selection(STATES, "Status", default="unassigned", required=True, index=True, tracking=True)
+    user_id = fields.Many2one("res.users", "Assigned To", index=True, tracking=True, readonly=True)
+    last_user_id = fields.Many2one("res.users", "Last Assignee", readonly=True)
+    priority = fields.Selection(PRIORITIES, default="0", tracking=True, readonly=True)
+    assign_date = fields.Datetime("Assigned On", readonly=True)
+    close_date = fields.Datetime("Closed On", readonly=True)
+    deadline = fields.Datetime(compute="_compute_deadline", store=True, index=True)
+    is_overdue = fields.Boolean("Overdue", compute="_compute_is_overdue", search="_search_is_overdue")
+    send_failure_count = fields.Integer(
+        "Unsent Replies", compute="_compute_send_failure_count", help="Replies kept after a sending failure."
+    )
+    first_response_date = fields.Datetime("First Response On", readonly=True)
+    first_response_hours = fields.Float(
+        "First Response Time (hours)", compute="_compute_first_response_hours", store=True, aggregator="avg"
+    )
 
-    @api.model
-    def _ingest(self, account, folder, fetched):
-        """Store a batch of fetched IMAP messages; return the number of new emails.
+    @api.depends("date_first", "account_id.response_delay", "account_id.department_ids.resource_calendar_id")
+    def _compute_deadline(self):
+        for conversation in self:
+            account = conversation.account_id
+            if not (account.response_delay and conversation.date_first):
+                conversation.deadline = False
+                continue
+            calendar = account.department_ids.resource_calendar_id[:1]
+            start = conversation.date_first
+            if calendar:
+                end = calendar.plan_hours(account.response_delay, start.replace(tzinfo=UTC), compute_leaves=True)
+                conversation.deadline = end.astimezone(UTC).replace(tzinfo=None) if end else False
+            else:
+                conversation.deadline = dates.safe_add(start, timedelta(hours=account.response_delay))
 
-        Everything is done in bulk (one query per kind of record), and emails
-        already stored for this account (same Message-ID) are skipped, so
-        re-fetching a batch after a crash or a UIDVALIDITY change adds nothing.
-        """
-        parsed = []
-        for item in fetched:
-            message = mime.parse_message(item.raw, fallback_date=item.internal_date)
-            parsed.append((item, message))
-        existing = self._existing_message_ids(account, [message.message_id for _item, message in parsed])
-        fresh, seen = [], set(existing)
-        for item, message in parsed:
-            if message.message_id not in seen:
-                seen.add(message.message_id)
-                fresh.append((item, message))
-        if not fresh:
-            return 0
-        fresh.sort(key=lambda pair: (pair[1].date or pair[0].internal_date or fields.Datetime.now(), pair[0].uid))
-        partners = self._find_or_create_partners(fresh)
-        thread_of = self._existing_threads(account, fresh)
-        conversations = self._create_conversations(account, fresh, thread_of, partners)
-        self._create_messages(account, folder, fresh, thread_of, partners, conversations)
-        self._apply_labels(fresh, thread_of)
-        return len(fresh)
-
-    @api.model
-    def _apply_labels(self, fresh, thread_of):
-        """Labels whose recipient addresses appear in To or Cc (never Bcc: not in the headers we get)."""
-        Label = self.env["comunik.mail.label"]
-        mapping = Label._labels_by_address()
-        if not mapping:
-            return
-        per_conversation = {}
-        for _item, message in fresh:
-            label_ids = Label._match([email for _name, email in message.to + message.cc], mapping)
-            if label_ids:
-                per_conversation.setdefault(thread_of[message.message_id], set()).update(label_ids)
-        by_labels = {}
-        for conversation_id, label_ids in per_conversation.items():
-            by_labels.setdefault(frozenset(label_ids), []).append(conversation_id)
-        for label_ids, conversation_ids in by_labels.items():
-            self.browse(conversation_ids).with_context(**QUIET_CONTEXT).write(
-                {"label_ids": [(4, label_id) for label_id in sorted(label_ids)]}
+    @api.depends_context("comunik_now")
+    def _compute_is_overdue(self):
+        now = self._now()
+        for conversation in self:
+            conversation.is_overdue = bool(
+                conversation.deadline and conversation.state != "closed" and conversation.deadline < now
             )
 
-    @api.model
-    def _existing_message_ids(self, account, message_ids):
-        self.env.cr.execute(
-            "SELECT message_id FROM mail_message WHERE comunik_account_id = %s AND message_id = ANY(%s)",
-            [account.id, message_ids],
-        )
-        return {row[0] for row in self.env.cr.fetchall()}
+    def _search_is_overdue(self, operator, value):
+        if operator not in ("=", "!=") or not isinstance(value, bool):
+            raise UserError(self.env._("Unsupported search on “Overdue”."))
+        domain = ["&", ("state", "!=", "closed"), "&", ("deadline", "!=", False), ("deadline", "<", self._now())]
+        return domain if (operator == "=") == value else ["!", *domain]
 
-    @api.model
-    def _find_or_create_partners(self, fresh):
-        """Sender email -> partner, creating the missing ones in one call."""
-        names = {}
-        for _item, message in fresh:
-            email = email_normalize(message.from_email) if message.from_email else False
-            if email and email not in names:
-                names[email] = message.from_name or email
-        if not names:
-            return {}
-        Partner = self.env["res.partner"].sudo().with_context(active_test=False)
-        partners = {}
-        for partner in Partner.search([("email_normalized", "in", list(names))], order="id"):
-            partners.setdefault(partner.email_normalized, partner)
-        missing = [email for email in names if email not in partners]
-        created = Partner.create([{"name": names[email], "email": email} for email in missing])
-        partners.update(zip(missing, created, strict=True))
-        return partners
+    def _now(self):
+        return self.env.context.get("comunik_now") or fields.Datetime.now()
 
-    @api.model
-    def _existing_threads(self, account, fresh):
-        """Message-ID -> conversation id, for the ids this batch replies to."""
-        references = set()
-        for _item, message in fresh:
-            references.update(message.references)
-            if message.in_reply_to:
-                references.add(message.in_reply_to)
-        if not references:
-            return {}
-        self.env.cr.execute(
-            """SELECT message_id, res_id FROM mail_message
-                WHERE model = %s AND message_id = ANY(%s)
-                  AND res_id IN (SELECT id FROM comunik_mail_conversation WHERE account_id = %s)""",
-            [self._name, list(references), account.id],
-        )
-        return dict(self.env.cr.fetchall())
+    # ------------------------------------------------------------------ rights
 
-    @staticmethod
-    def _parents(message):
-        """Candidate parent Message-IDs, closest first."""
-        candidates = [message.in_reply_to] if message.in_reply_to else []
-        candidates += list(reversed(message.references))
-        return candidates
+    def _has_field_access(self, field, operation):
+        if operation == "write" and not self.env.su and field.name not in USER_WRITABLE_FIELDS:
+            return False
+        return super()._has_field_access(field, operation)
 
-    @api.model
-    def _create_conversations(self, account, fresh, thread_of, partners):
-        """Create one conversation per message that replies to nothing known.
+    def write(self, vals):
+        """Workflow fields change only through the actions, which check who may do what."""
+        if not self.env.su and WORKFLOW_FIELDS & set(vals):
+            raise AccessError(self.env._("Use the Assign, Start, To Process, Close and Reopen buttons."))
+        if not self.env.su and set(vals) - USER_WRITABLE_FIELDS:
+            raise AccessError(
+                self.env._(
+                    "These fields of an email conversation cannot be changed by hand: %s.",
+                    ", ".join(sorted(set(vals) - USER_WRITABLE_FIELDS)),
+                )
+            )
+        if BANNER_FIELDS & set(vals):
+            self._notify_banner()
+        return super().write(vals)
 
-        ``thread_of`` is completed in place with the batch's own Message-IDs, so a
-        reply in the same batch as its original joins it.
-        """
-        to_create, owner_index = [], {}
-        for _item, message in fresh:
-            parent = next((p for p in self._parents(message) if p in thread_of or p in owner_index), None)
-            if parent is None:
-                owner_index[message.message_id] = len(to_create)
-                to_create.append(message)
-            elif parent in owner_index:
-                owner_index[message.message_id] = owner_index[parent]
-            else:
-                thread_of[message.message_id] = thread_of[parent]
-        conversations = self.with_context(**QUIET_CONTEXT).create(
-            [
-                {
-                    "account_id": account.id,
-                    "subject": message.subject or self.env._("(no subject)"),
-                    "partner_id": partners.get(email_normalize(message.from_email) or "", self.env["res.partner"]).id,
-                    "email_from": _format_from(message),
-                    "date_first": message.date,
-                    "date_last": message.date,
-                }
-                for message in to_create
-            ]
-        )
-        for message_id, index in owner_index.items():
-            thread_of[message_id] = conversations[index].id
-        if account.create_lead and conversations:
-            conversations._create_leads(to_create)
+    @api.model_create_multi
+    def create(self, vals_list):
+        conversations = super().create(vals_list)
+        conversations._notify_banner()
         return conversations
+
+    def _notify_banner(self):
+        """Tell the users who see these shared inboxes that their banner changed, once per transaction
+        (a sync batch of 200 emails sends one message per user, at commit)."""
+        account_ids = {conversation.account_id.id for conversation in self if conversation.category == "shared"}
+        if not account_ids:
+            return
+        data = self.env.cr.precommit.data
+        pending = data.get("comunik_mail.banner_accounts")
+        if pending is None:
+            pending = data["comunik_mail.banner_accounts"] = set()
+            env = self.env(su=True)
+
+            @self.env.cr.precommit.add
+            def send_banner_refresh():
+                accounts = env["comunik.mail.account"].browse(data.pop("comunik_mail.banner_accounts", ())).exists()
+                admins = env.ref("comunik_mail.group_comunik_mail_admin").all_user_ids
+                users = admins | accounts.dispatcher_ids | accounts._member_users()
+                users._bus_send("comunik_mail.banner", {"account_ids": accounts.ids})
+
+        pending.update(account_ids)
+
+    def _check_can_dispatch(self):
+        """Dispatchers of every account concerned, or admins."""
+        if self.env.su or self.env.user.has_group("comunik_mail.group_comunik_mail_admin"):
+            return
+        for account in self.account_id:
+            if self.env.user not in account.dispatcher_ids:
+                raise AccessError(self.env._("Only the dispatchers of %s can assign its emails.", account.email))
+
+    def _check_can_work(self):
+        """The assignee works on a conversation; dispatchers and admins may too."""
+        for conversation in self:
+            if conversation.user_id != self.env.user:
+                conversation._check_can_dispatch()
+
+    # ------------------------------------------------------------------ transitions
+
+    def action_assign(self, user, priority="0"):
+        """Assign (or reassign) to a member of the account's departments, in one write."""
+        self._check_can_dispatch()
+        user = self.env["res.users"].browse(user) if isinstance(user, int) else user
+        for account in self.account_id:
+            if user not in account._member_users():
+                raise UserError(
+                    self.env._(
+                        "%(user)s is not a member of the departments of %(email)s.",
+                        user=user.name,
+                        email=account.email,
+                    )
+                )
+        # Our own notification below replaces Odoo's per-record "assigned to you" email (one per record).
+        self.sudo().with_context(mail_auto_subscribe_no_notify=True).write(
+            {
+                "user_id": user.id,
+                "last_user_id": user.id,
+                "priority": priority,
+                "state": "assigned",
+                "is_new": False,
+                "assign_date": fields.Datetime.now(),
+            }
+        )
+        self._notify_assignee(user)
+        self._mark_read_on_server()
+        return True
+
+    def action_start(self):
+        self._check_can_work()
+        self.sudo().write({"state": "in_progress", "is_new": False})
+
+    def action_to_process(self):
+        self._check_can_work()
+        self.sudo().write({"state": "to_process", "is_new": False})
+
+    def action_close(self):
+        self._check_can_work()
+        self.sudo().write({"state": "closed", "close_date": fields.Datetime.now(), "is_new": False})
+
+    def action_reopen(self):
+        self._check_can_work()
+        self.sudo()._reopen()
+
+    def _reopen(self):
+        for conversation in self:
+            conversation.write(
+                {
+                    "state": "assigned" if conversation.last_user_id else "unassigned",
+                    "user_id": conversation.last_user_id.id,
+                    "close_date": False,
+                }
+            )
+
+    def action_mark_read(self):
+        """Opening or reading hides the « Nouveau » badge (purely visual)."""
+        self.check_access("read")
+        self.sudo().filtered("is_new").write({"is_new": False})
+
+    def web_read(self, specification):
+        # Opening a conversation (the form reads one record) removes its « Nouveau » badge;
+        # lists and kanbans read through web_search_read, which leaves it.
+        if len(self) == 1 and self.is_new and not self.env.context.get("comunik_listing"):
+            self.action_mark_read()
+        return super().web_read(specification)
+
+    # Odoo serves web_read on a read-only cursor; this one writes (the badge), so it needs a read-write one.
+    web_read._readonly = False
+
+    @api.model
+    def web_search_read(self, domain, specification, offset=0, limit=None, order=None, count_limit=None):
+        return super(ComunikMailConversation, self.with_context(comunik_listing=True)).web_search_read(
+            domain, specification, offset=offset, limit=limit, order=order, count_limit=count_limit
+        )
+
+    @api.model
+    def action_open_inbox(self):
+        """Email app entry: the inboxes the user may see, filtered on their primary account if any."""
+        action = self.env["ir.actions.act_window"]._for_xml_id("comunik_mail.action_comunik_mail_conversation")
+        primary = self.env["comunik.mail.account"].browse(self.env.user.comunik_primary_account_id.id)
+        if primary and primary.has_access("read"):
+            action["context"] = {"search_default_account_id": primary.id}
+        return action
+
+    # ------------------------------------------------------------------ side effects
+
+    def _notify_assignee(self, user):
+        conversations = self.sudo()
+        if len(conversations) <= NOTIFY_EACH_LIMIT:
+            for conversation in conversations:
+                conversation.message_notify(
+                    partner_ids=user.partner_id.ids,
+                    subject=self.env._("Email assigned to you: %s", conversation.subject),
+                    body=self.env._("%(name)s assigned this email to you.", name=self.env.user.name),
+                )
+        else:
+            conversations[0].message_notify(
+                partner_ids=user.partner_id.ids,
+                subject=self.env._("%s emails assigned to you", len(conversations)),
+                body=self.env._(
+                    "%(name)s assigned %(count)s emails to you.", name=self.env.user.name, count=len(conversations)
+                ),
+            )
+
+    def _mark_read_on_server(self):
+        """Option « Afficher aussi dans la boîte d'origine »: assigned emails become read on IMAP."""
+        messages = (
+            self.env["mail.message"]
+            .sudo()
+            .search(
+                [
+                    ("model", "=", self._name),
+                    ("res_id", "in", self.ids),
+                    ("comunik_account_id.mark_read_on_assign", "=", True),
+                    ("comunik_uid", "!=", 0),
+                ]
+            )
+        )
+        per_folder = {}
+        for message in messages:
+            # UIDs are only trusted for the UIDVALIDITY they were stored with; else found by Message-ID.
+            uidvalidity = message.comunik_uidvalidity or message.comunik_folder_id.uidvalidity
+            uids, message_ids = per_folder.setdefault((message.comunik_folder_id, uidvalidity), (set(), set()))
+            uids.add(int(message.comunik_uid))
+            if message.message_id:
+                message_ids.add(message.message_id)
+        for (folder, uidvalidity), (uids, message_ids) in per_folder.items():
+            account = folder.account_id
+            try:
+                imap_sync.set_seen(
+                    account._imap_settings(),
+                    uids,
+                    folder.name,
+                    uidvalidity=int(uidvalidity or 0) or None,
+                    message_ids=sorted(message_ids),
+                )
+            except Exception as exc:  # noqa: BLE001 - the assignment stands; the next one retries
+                _logger.warning("Could not mark %d email(s) read on %s: %s", len(uids), account.email, exc)
+
+    # ------------------------------------------------------------------ replies
+
+    @api.depends("date_first", "first_response_date")
+    def _compute_first_response_hours(self):
+        for conversation in self:
+            if conversation.date_first and conversation.first_response_date:
+                delta = conversation.first_response_date - conversation.date_first
+                conversation.first_response_hours = max(delta.total_seconds(), 0) / 3600
+            else:
+                conversation.first_response_hours = 0.0
+
+    def _is_external_reply(self, kwargs):
+        """A message that will be emailed to the customer (not a log note)."""
+        subtype = kwargs.get("subtype_xmlid") or ""
+        return (
+            kwargs.get("message_type", "notification") == "comment"
+            and subtype != "mail.mt_note"
+            and not (
+                kwargs.get("subtype_id") and self.env["mail.message.subtype"].browse(kwargs["subtype_id"]).internal
+            )
+        )
+
+    def message_post(self, **kwargs):
+        external = len(self) == 1 and self.account_id and self._is_external_reply(kwargs)
+        if external:
+            account = self.account_id.sudo()
+            # The author stays the user even though the address is the account's (Odoo would look the
+            # author up by that address and find nobody).
+            kwargs.setdefault("author_id", self.env.user.partner_id.id)
+            # Always the account's address (Odoo's composer passes the user's own); the display name is
+            # kept (the user's name, or a template's « Nom de l'expéditeur »).
+            name = parseaddr(kwargs.get("email_from") or "")[0] or self.env.user.name
+            kwargs["email_from"] = formataddr((name, account.email))
+            kwargs.setdefault("reply_to", account.email)
+        message = super().message_post(**kwargs)
+        if external and not self.first_response_date:
+            self.sudo().first_response_date = fields.Datetime.now()
+        return message
+
+    def _compute_send_failure_count(self):
+        """Seen by the whole team (Odoo's own error counter only shows the author's failures)."""
+        counts = dict(
+            self.env["mail.mail"]
+            .sudo()
+            ._read_group(
+                [("model", "=", self._name), ("res_id", "in", self.ids), ("state", "=", "exception")],
+                ["res_id"],
+                ["__count"],
+            )
+        )
+        for conversation in self:
+            conversation.send_failure_count = counts.get(conversation.id, 0)
+
+    def action_resend_failed(self):
+        """Send again the replies that failed (kept in exception by Odoo), through the account's SMTP."""
+        self.check_access("write")
+        mails = (
+            self.env["mail.mail"]
+            .sudo()
+            .search([("model", "=", self._name), ("res_id", "in", self.ids), ("state", "=", "exception")])
+        )
+        mails.action_retry()
+        mails.send()
+        failed = mails.exists().filtered(lambda mail: mail.state == "exception")
+        if failed:
+            title, message, kind = self.env._("Still not sent"), failed[0].failure_reason, "danger"
+        else:
+            title, message, kind = self.env._("Sent"), self.env._("%s message(s) sent.", len(mails)), "success"
+        return {
+            "type": "ir.actions.client",
+            "tag": "display_notification",
+            "params": {
+                "title": title,
+                "message": message,
+                "type": kind,
+                "sticky": bool(failed),
+                "next": {"type": "ir.actions.client", "tag": "soft_reload"},
+            },
+        }
+
+    def _message_get_suggested_recipients_batch(self, *args, **kwargs):
+        """Replying to a customer proposes the customer, never our own mailboxes (they were in To/Cc)."""
+        suggested = super()._message_get_suggested_recipients_batch(*args, **kwargs)
+        own = {email_normalize(email) for email in self.sudo().account_id.mapped("email")}
+        return {
+            res_id: [r for r in recipients if email_normalize(r.get("email") or "") not in own]
+            for res_id, recipients in suggested.items()
+        }
+
+    def _last_email(self):
+        return (
+            self.env["mail.message"]
+            .sudo()
+            .search(
+                [("model", "=", self._name), ("res_id", "=", self.id), ("message_type", "=", "email")],
+                order="date desc, id desc",
+                limit=1,
+            )
+        )
+
+    def _notify_by_email_get_base_mail_values(self, message, recipients_data, additional_values=None):
+        values = super()._notify_by_email_get_base_mail_values(message, recipients_data, additional_values)
+        if len(self) == 1 and self.account_id:
+            values["mail_server_id"] = self.account_id.sudo().mail_server_id.id
+            emails = (
+                self.env["mail.message"]
+                .sudo()
+                .search(
+                    [("model", "=", self._name), ("res_id", "=", self.id), ("message_type", "=", "email")],
+                    order="date, id",
+                )
+            )
+            chain = [m.message_id for m in emails if m.message_id]
+            if len(chain) > MAX_REFERENCES:
+                chain = chain[:1] + chain[-(MAX_REFERENCES - 1) :]
+            values["references"] = " ".join([*chain, message.sudo().message_id])
+        return values
+
+    def _notify_by_email_get_headers(self, headers=None):
+        headers = super()._notify_by_email_get_headers(headers=headers)
+        if len(self) == 1 and self.account_id:
+            last = self._last_email()
+            if last.message_id:
+                headers["In-Reply-To"] = last.message_id
+        return headers
+
+    # ------------------------------------------------------------------ leads
 
     def _create_leads(self, messages):
         """Option « Création d'un enregistrement de piste »: one lead per new conversation, never per reply."""
@@ -215,73 +486,6 @@ class ComunikMailConversation(models.Model):
         for conversation, lead in zip(self, leads, strict=True):
             conversation.lead_id = lead
 
-    @api.model
-    def _create_messages(self, account, folder, fresh, thread_of, partners, new_conversations):
-        Attachment = self.env["ir.attachment"].sudo()
-        attachment_vals, owners = [], []
-        for index, (_item, message) in enumerate(fresh):
-            for attachment in message.attachments:
-                attachment_vals.append(
-                    {
-                        "name": attachment.filename,
-                        "raw": attachment.content,
-                        "mimetype": attachment.mimetype,
-                        "res_model": self._name,
-                        "res_id": thread_of[message.message_id],
-                    }
-                )
-                owners.append((index, attachment.content_id))
-        attachments = Attachment.create(attachment_vals) if attachment_vals else Attachment
-        per_message = {}
-        for (index, content_id), attachment in zip(owners, attachments, strict=True):
-            per_message.setdefault(index, []).append((attachment, content_id))
-
-        message_vals = []
-        latest = {}
-        unreadable = self.env._("This email could not be read: its original source is attached.")
-        comment_subtype_id = self.env.ref("mail.mt_comment").id
-        for index, (item, message) in enumerate(fresh):
-            conversation_id = thread_of[message.message_id]
-            linked = per_message.get(index, [])
-            partner = partners.get(email_normalize(message.from_email) or "")
-            message_vals.append(
-                {
-                    "model": self._name,
-                    "res_id": conversation_id,
-                    "message_type": "email",
-                    "subtype_id": comment_subtype_id,
-                    "message_id": message.message_id,
-                    "subject": message.subject,
-                    "email_from": _format_from(message),
-                    "author_id": partner.id if partner else False,
-                    "date": message.date or item.internal_date or fields.Datetime.now(),
-                    "body": _body(message, linked, unreadable),
-                    "attachment_ids": [(6, 0, [attachment.id for attachment, _cid in linked])],
-                    "reply_to": message.reply_to or False,
-                    "comunik_account_id": account.id,
-                    "comunik_folder_id": folder.id,
-                    "comunik_uid": item.uid,
-                    "incoming_email_to": message.headers.get("to") or False,
-                    "incoming_email_cc": message.headers.get("cc") or False,
-                }
-            )
-            date = message_vals[-1]["date"]
-            if conversation_id not in latest or latest[conversation_id] < date:
-                latest[conversation_id] = date
-            if message.warnings:
-                _logger.info(
-                    "Email %s of %s stored with warnings: %s", message.message_id, account.email, message.warnings
-                )
-        self.env["mail.message"].sudo().with_context(**QUIET_CONTEXT).create(message_vals)
-        # Replies to existing conversations bring them back up and show them as new again.
-        replied = self.browse(set(latest) - set(new_conversations.ids))
-        for conversation in replied:
-            if not conversation.date_last or conversation.date_last < latest[conversation.id]:
-                conversation.date_last = latest[conversation.id]
-        replied.is_new = True
-        # A customer answer on a closed conversation reopens it (to its last assignee).
-        replied.filtered(lambda c: c.state == "closed")._reopen()
-
     # ------------------------------------------------------------------ native gateway
 
     @api.private  # the mail gateway's entry point: its custom values would pick the account
@@ -298,30 +502,3 @@ class ComunikMailConversation(models.Model):
         values.setdefault("date_first", msg_dict.get("date"))
         values.setdefault("date_last", msg_dict.get("date"))
         return super().message_new(msg_dict, custom_values=values)
-
-
-def _format_from(message):
-    if message.from_name and message.from_email:
-        return f'"{message.from_name}" <{message.from_email}>'
-    return message.from_email or message.from_name or ""
-
-
-_CID = re.compile(r"""(["'])cid:([^"']+)\1""")
-
-
-def _body(message, linked, unreadable):
-    """HTML body with inline images pointing to their stored attachments, plus parsing warnings."""
-    body = message.body_html or ""
-    by_cid = {cid: attachment for attachment, cid in linked if cid}
-    if by_cid and "cid:" in body:
-
-        def replace(match):
-            attachment = by_cid.get(match.group(2))
-            if not attachment:
-                return match.group(0)
-            return f"{match.group(1)}/web/image/{attachment.id}{match.group(1)}"
-
-        body = _CID.sub(replace, body)
-    if "unparseable" in message.warnings:
-        body += str(Markup('<p class="text-warning">%s</p>') % unreadable)
-    return body

@@ -13,5 +13,7 @@ class ComunikMailFolder(models.Model):
     # IMAP UIDs and UIDVALIDITY are unsigned 32-bit: too big for an Integer (int4) column.
     uidvalidity = fields.Char("UIDVALIDITY", readonly=True)
     last_uid = fields.Float("Last UID", digits=(12, 0), readonly=True)
+    # First scan (or rescan) of the period not finished yet: UIDs up to here come from the period only.
+    scan_watermark = fields.Float("Scan Watermark", digits=(12, 0), readonly=True)
 
     _account_name_uniq = models.Constraint("UNIQUE(account_id, name)", "This folder is already synchronized.")

@@ -1,7 +1,7 @@
 from odoo import fields, models, tools
 from odoo.tools import SQL
 
-from .comunik_mail_conversation_workflow import STATES
+from .comunik_mail_conversation import STATES
 
 #: Aggregators this model adds to Odoo's (``field:median`` in ``_read_group`` and in the web client's calls).
 MEDIAN = "median"

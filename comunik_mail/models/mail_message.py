@@ -1,7 +1,16 @@
 from odoo import fields, models
 
 #: Set by the sync alone: they decide which emails count as already stored for an account.
-SYNC_FIELDS = {"comunik_account_id", "comunik_folder_id", "comunik_uid"}
+SYNC_FIELDS = {
+    "comunik_account_id",
+    "comunik_folder_id",
+    "comunik_uid",
+    "comunik_uidvalidity",
+    "comunik_content_digest",
+    "comunik_sender_date",
+    "comunik_degraded",
+    "comunik_degraded_reason",
+}
 
 
 class MailMessage(models.Model):
@@ -13,6 +22,15 @@ class MailMessage(models.Model):
     )
     comunik_folder_id = fields.Many2one("comunik.mail.folder", "IMAP Folder", readonly=True, ondelete="set null")
     comunik_uid = fields.Float("IMAP UID", digits=(12, 0), readonly=True)  # unsigned 32-bit
+    comunik_uidvalidity = fields.Char("UIDVALIDITY", readonly=True)  # what comunik_uid means
+    # Tells a re-fetch of this email (same digest) from a different email reusing its Message-ID.
+    comunik_content_digest = fields.Char("Content Digest", readonly=True)
+    # The sender's Date: header when sane (shown); ``date`` is the receive date (orders, starts deadlines).
+    comunik_sender_date = fields.Datetime("Sender's Date", readonly=True)
+    comunik_degraded = fields.Boolean("Received With Errors", readonly=True)
+    comunik_degraded_reason = fields.Text(
+        "Reception Error", readonly=True, groups="comunik_mail.group_comunik_mail_admin"
+    )
 
     _comunik_account_message_uniq = models.UniqueIndex(
         "(comunik_account_id, message_id) WHERE comunik_account_id IS NOT NULL",

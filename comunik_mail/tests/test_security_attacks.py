@@ -3,7 +3,7 @@ from unittest.mock import patch
 from odoo.exceptions import AccessError, UserError
 from odoo.tests import tagged
 
-from ..models.comunik_mail_account_sync import LOGIN_BACKOFF_FIRST
+from ..models.comunik_mail_account import LOGIN_BACKOFF_FIRST
 from ..services import connection
 from .common import ComunikSyncCase
 

@@ -1,6 +1,6 @@
 from odoo import api, fields, models
 
-from ..models.comunik_mail_conversation_workflow import PRIORITIES
+from ..models.comunik_mail_conversation import PRIORITIES
 
 
 class ComunikMailAssignWizard(models.TransientModel):
