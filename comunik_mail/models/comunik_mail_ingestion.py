@@ -11,6 +11,7 @@ tried again (bisection), down to the single email that fails. That email is stor
 goes to the box's quarantine (``comunik.mail.quarantine``). Either way the sync moves past it.
 """
 
+import hashlib
 import logging
 import re
 from dataclasses import dataclass, field
@@ -142,7 +143,7 @@ class ComunikMailIngestion(models.AbstractModel):
             item=item,
             parsed=parsed,
             key=dedupe.dedupe_key(parsed.message_id, item.raw),
-            digest=dedupe.content_digest(item.raw),
+            digest=_digest(item),
             date=dates.receive_date(item.internal_date, parsed.header_date, now),
             sender_date=dates.clamp_header_date(parsed.header_date, now),
         )
@@ -406,7 +407,7 @@ class ComunikMailIngestion(models.AbstractModel):
             item=item,
             parsed=parsed,
             key=dedupe.dedupe_key(parsed.message_id, item.raw),
-            digest=dedupe.content_digest(item.raw),
+            digest=_digest(item),
             date=dates.receive_date(item.internal_date, parsed.header_date, now),
             sender_date=dates.clamp_header_date(parsed.header_date, now),
         )
@@ -419,6 +420,15 @@ class ComunikMailIngestion(models.AbstractModel):
         conversation.receive_error = reason
         self._create_messages(account, folder, [email], conversation.ids, {}, degraded_reason=reason)
         self.env.flush_all()
+
+
+def _digest(item):
+    """Content digest of a fetched email; for an oversized one (headers only) its size counts too, so that
+    it is never taken for a re-fetch of a bodiless email with the same headers."""
+    digest = dedupe.content_digest(item.raw)
+    if item.truncated:
+        digest = hashlib.sha256(f"{digest}:{item.size}".encode()).hexdigest()
+    return digest
 
 
 def _reason(error):
