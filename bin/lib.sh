@@ -8,6 +8,10 @@ CACHE_DIR=${COMUNIK_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/comunik_mail}
 VENV=${COMUNIK_VENV:-$CACHE_DIR/venv}
 LOCAL_DIR=$ROOT/.local
 ODOO_ARCHIVE_URL=${ODOO_ARCHIVE_URL:-https://nightly.odoo.com/19.0/nightly/src/odoo_19.0.latest.tar.gz}
+# comunik_support (test, demo and benchmark support code) is imported from this checkout by every process the
+# commands start (pytest, odoo-bin and its tests, odoo-bin shell scripts, demo servers). PYTHONPATH rather than a
+# .pth file in the virtualenv: the virtualenv is shared by every checkout, the environment is per run.
+export PYTHONPATH=$ROOT${PYTHONPATH:+:$PYTHONPATH}
 
 log() { printf '\033[1;34m[comunik]\033[0m %s\n' "$*" >&2; }
 die() { printf '\033[1;31m[comunik]\033[0m %s\n' "$*" >&2; exit 1; }

@@ -1,9 +1,7 @@
-"""demo/mail_corpus.py: demo mailboxes and benchmark messages are valid, threaded, dated and deterministic."""
+"""comunik_support.corpus: demo mailboxes and benchmark messages are valid, threaded, dated and deterministic."""
 
 import email
-import importlib.util
 import re
-import sys
 import time
 import zipfile
 from datetime import UTC, datetime, timedelta, timezone
@@ -12,23 +10,11 @@ from email.header import decode_header, make_header
 from email.parser import BytesHeaderParser
 from email.utils import getaddresses, parsedate_to_datetime
 from io import BytesIO
-from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
 
-PATH = Path(__file__).resolve().parent.parent / "demo" / "mail_corpus.py"
-
-
-def _load():
-    spec = importlib.util.spec_from_file_location("comunik_demo_mail_corpus", PATH)
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # dataclasses need the module registered
-    spec.loader.exec_module(module)
-    return module
-
-
-corpus = _load()
+from comunik_support import corpus
 
 SUPPORT = "support@demo.comunik.test"
 COMMERCIAL = "commercial@demo.comunik.test"
