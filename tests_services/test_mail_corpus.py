@@ -209,6 +209,19 @@ def test_demo_personal_box(afternoon_demo):
     ), "internal mail"
 
 
+def test_demo_files_loaded_whole_and_cleaned():
+    """Every .eml file is loaded once, its X-Comunik-Demo-* headers removed, the same bytes whatever the day."""
+    files = sorted(corpus.DEMO_MAIL_DIR.rglob("*.eml"))
+    assert files == sorted(path for box in corpus.MAILBOXES for path in corpus.demo_files(box))
+    first, second = corpus.demo_mailboxes(NOWS["afternoon"]), corpus.demo_mailboxes(NOWS["utc-morning"])
+    assert sum(len(mails) for mails in first.values()) == len(files)
+    for box, mails in first.items():
+        for mail, other in zip(mails, second[box], strict=True):
+            assert b"X-Comunik-Demo" not in mail.raw
+            assert mail.raw.partition(b"\r\nDate: ")[0] == other.raw.partition(b"\r\nDate: ")[0]
+    assert sum(path.stat().st_size for path in files) < 2 * 1024 * 1024
+
+
 def test_demo_naive_now_is_local_time():
     boxes = corpus.demo_mailboxes(datetime(2025, 3, 14, 15, 0))
     assert all(mail.date.tzinfo is not None for mails in boxes.values() for mail in mails)
