@@ -151,6 +151,34 @@ odoo_bin() {
     "$PY" "$ODOO_SRC/odoo-bin" --addons-path="$ODOO_SRC/addons,$ROOT" --http-interface=127.0.0.1 "$@"
 }
 
+db_exists() {
+    "$PY" - "$1" <<'PYEOF'
+import sys, psycopg2
+conn = psycopg2.connect(dbname="postgres")
+cur = conn.cursor()
+cur.execute("SELECT 1 FROM pg_database WHERE datname = %s", (sys.argv[1],))
+sys.exit(0 if cur.fetchone() else 1)
+PYEOF
+}
+
+# ensure_test_db NAME [always]: a database with comunik_mail installed and French loaded, as bin/test installs it
+# (no test run); created when missing, upgraded when it exists and "always" is given.
+ensure_test_db() {
+    local db=$1 log=$LOCAL_DIR/test-db-$1.log
+    mkdir -p "$LOCAL_DIR/filestore"
+    if ! db_exists "$db"; then
+        log "Creating database '$db' with comunik_mail (log: $log)"
+        odoo_bin -d "$db" --data-dir="$LOCAL_DIR/filestore" -i comunik_mail --load-language=fr_FR \
+            --stop-after-init --no-http --max-cron-threads=0 --log-level=warn >"$log" 2>&1 \
+            || { tail -20 "$log" >&2; die "installing comunik_mail in '$db' failed"; }
+    elif [ "${2:-}" = always ]; then
+        log "Upgrading comunik_mail in database '$db' (log: $log)"
+        odoo_bin -d "$db" --data-dir="$LOCAL_DIR/filestore" -u comunik_mail \
+            --stop-after-init --no-http --max-cron-threads=0 --log-level=warn >"$log" 2>&1 \
+            || { tail -20 "$log" >&2; die "upgrading comunik_mail in '$db' failed"; }
+    fi
+}
+
 prepare() {
     ensure_system_packages
     ensure_odoo
