@@ -4,6 +4,9 @@
     python demo/demo_servers.py stop DIR
     python demo/demo_servers.py smtp DIR    # (internal) the SMTP sink process, writing .eml files to DIR/sent
 
+bin/run starts it with the repository root on PYTHONPATH (for comunik_support); by hand: PYTHONPATH=. python ...
+The demo emails are the .eml files of comunik_support/demo_mail/.
+
 Ports (loopback): IMAPS 29993, IMAP 29143, SMTPS 29465, SMTP 29587. Password of every demo mailbox: ``demo``.
 """
 
