@@ -290,7 +290,7 @@ class ComunikMailConversation(models.Model):
         """Mail routed here by Odoo's own incoming mail server lands in the account that owns it.
 
         Private (never callable over RPC): only the mail gateway, already trusted, runs it; the sudo
-        below finds the account of the gateway's own server (``_check`` is not needed).
+        below only finds the account of the gateway's own server.
         """
         values = dict(custom_values or {})
         server_id = self.env.context.get("default_fetchmail_server_id")
