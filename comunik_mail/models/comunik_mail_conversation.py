@@ -361,6 +361,7 @@ class ComunikMailConversation(models.Model):
     def message_post(self, **kwargs):
         external = len(self) == 1 and self.account_id and self._is_external_reply(kwargs)
         if external:
+            self.check_access("read")  # posting needs read access (_mail_post_access); checked before the sudo
             account = self.account_id.sudo()
             # The author stays the user even though the address is the account's (Odoo would look the
             # author up by that address and find nobody).
@@ -491,7 +492,11 @@ class ComunikMailConversation(models.Model):
     @api.private  # the mail gateway's entry point: its custom values would pick the account
     @api.model
     def message_new(self, msg_dict, custom_values=None):
-        """Mail routed here by Odoo's own incoming mail server lands in the account that owns it."""
+        """Mail routed here by Odoo's own incoming mail server lands in the account that owns it.
+
+        Private (never callable over RPC): only the mail gateway, already trusted, runs it; the sudo
+        below only finds the account of the gateway's own server.
+        """
         values = dict(custom_values or {})
         server_id = self.env.context.get("default_fetchmail_server_id")
         if server_id and "account_id" not in values:

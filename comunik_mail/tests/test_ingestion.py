@@ -1,31 +1,19 @@
 """The ingestion pipeline end to end against Dovecot: poison emails never block a box, dates, period, isolation."""
 
-import importlib.util
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from unittest.mock import patch
 
 import psycopg2
 
 from odoo.tests import tagged
 
+from comunik_support import poison
+
 from ..models import comunik_mail_ingestion as ingestion
 from ..models.comunik_mail_ingestion import ComunikMailIngestion
 from ..services import imap_sync
 from .common import ComunikSyncCase
 from .test_sync import build_email
-
-
-def _load_poison():
-    """This repository's poison corpus, by path (another checkout's could be first on sys.path)."""
-    path = Path(__file__).resolve().parents[2] / "comunik_support" / "poison.py"
-    spec = importlib.util.spec_from_file_location("comunik_mail_test_poison", path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-poison = _load_poison()
 
 
 @tagged("post_install", "-at_install")
