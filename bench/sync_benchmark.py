@@ -4,11 +4,32 @@ import os
 import resource
 import time
 from datetime import UTC, datetime
+from email.message import EmailMessage
+from email.utils import format_datetime
 
 from comunik_support import corpus
 from comunik_support.servers import HOST, SMTPS_PORT, DovecotServer
 
 N = int(os.environ.get("BENCH_N", "5000"))
+#: Memory section: BIG_N emails of BIG_MB MiB each (a 10 MiB attachment), synced first, so that the
+#: process peak RSS measured right after is that sync's (ru_maxrss only ever grows).
+BIG_N = int(os.environ.get("BENCH_BIG_N", "200"))
+BIG_MB = int(os.environ.get("BENCH_BIG_MB", "10"))
+
+
+def big_emails(count, megabytes, login):
+    """``count`` emails of ``megabytes`` MiB each (one attachment, same bytes: the filestore stores it once)."""
+    payload = os.urandom(megabytes * 1024 * 1024)
+    for index in range(count):
+        msg = EmailMessage()
+        msg["From"] = f"Client {index} <client{index}@big.example>"
+        msg["To"] = login
+        msg["Subject"] = f"Plans {index}"
+        msg["Date"] = format_datetime(datetime.now(UTC))
+        msg["Message-ID"] = f"<big-{index}@big.example>"
+        msg.set_content("Voici les plans.")
+        msg.add_attachment(payload, maintype="application", subtype="octet-stream", filename=f"plans-{index}.bin")
+        yield msg.as_bytes()
 
 dovecot = DovecotServer(imaps_port=39993, imap_port=39143)  # not the test suite ports
 dovecot.start()
@@ -37,6 +58,25 @@ try:
                 "smtp_host": HOST,
                 "smtp_port": SMTPS_PORT,
             }
+        )
+
+    if BIG_N:
+        login = "big@example.test"
+        dovecot.add_user(login, "bench")
+        started = time.perf_counter()
+        dovecot.append_many(login, big_emails(BIG_N, BIG_MB, login))
+        print(f"loaded {BIG_N} emails of {BIG_MB} MiB into {login} in {time.perf_counter() - started:.1f}s")
+        big = make_account(login)
+        env.cr.commit()
+        rss_start = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+        started = time.perf_counter()
+        result = big._sync(time_budget=10**6)
+        big_seconds = time.perf_counter() - started
+        assert result["state"] == "ok" and result["new"] == BIG_N, result
+        print(
+            f"memory:  {BIG_N} emails of {BIG_MB} MiB synced in {big_seconds:.1f}s, process peak RSS "
+            f"{resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MiB "
+            f"(before: {rss_start / 1024:.0f} MiB; target < 300 MiB)"
         )
 
     ours, native = make_account("ours@example.test"), make_account("native@example.test")

@@ -15,7 +15,7 @@ import uuid
 import psycopg2
 import pytest
 
-from comunik_support import servers
+from comunik_support import poison, servers
 
 DB = os.environ.get("COMUNIK_E2E_DB")
 ODOO_SRC = os.environ.get("ODOO_SRC", "/opt/odoo-19.0")
@@ -170,3 +170,49 @@ def test_concurrent_syncs_add_nothing_twice(dovecot, account):
     assert sorted(r["state"] for r in results) in (["busy", "ok"], ["ok", "ok"])
     assert sum(r["new"] for r in results) == total
     assert stored(account_id) == (total, total)
+
+
+#: Poison kinds carrying the corpus' shared Message-ID, made unique per copy below (no true duplicates).
+POISON_KINDS = ("date-year-9999", "date-tz-9999", "date-garbage", "utf8-invalid", "nesting-500", "attachments-2000")
+
+
+def fill_with_poison(dovecot, login, count, every=5):
+    """``count`` emails, one poison email out of ``every``: every batch of the sync holds some."""
+    factories = {kind: factory for kind, _description, factory in poison.POISON_EMAILS}
+    raws = []
+    for index in range(count):
+        if index % every == 0:
+            kind = POISON_KINDS[(index // every) % len(POISON_KINDS)]
+            raw = factories[kind]().replace(b"<poison@poison.example>", f"<poison-{index}@poison.example>".encode())
+        else:
+            raw = poison.normal_email(index, message_id=f"<e2e-{index}-{uuid.uuid4().hex}@clients.example>")
+        raws.append(raw)
+    dovecot.append_many(login, raws)
+
+
+def quarantined(account_id):
+    with psycopg2.connect(dbname=DB) as conn, conn.cursor() as cr:
+        cr.execute("SELECT count(*) FROM comunik_mail_quarantine WHERE account_id = %s", [account_id])
+        return cr.fetchone()[0]
+
+
+def test_killed_sync_with_poison_resumes_with_every_message_once(dovecot, account):
+    """kill -9 in the middle of a batch holding poison emails: the rerun stores everything exactly once."""
+    login, account_id = account
+    total = 400
+    fill_with_poison(dovecot, login, total)
+    env_extra = {"COMUNIK_MAIL_CA_FILE": dovecot.ca_file}
+    process = odoo_shell(sync_script(account_id, 25), env_extra, wait=False)
+    deadline = time.monotonic() + 300
+    while stored(account_id)[0] < 60:
+        assert process.poll() is None, process.stderr.read()[-3000:]
+        assert time.monotonic() < deadline, "the sync made no progress"
+        time.sleep(0.02)
+    os.killpg(process.pid, signal.SIGKILL)
+    process.wait()
+    partial = stored(account_id)[0]
+    assert 60 <= partial < total, "the kill must happen mid-sync"
+    result = last_json(odoo_shell(sync_script(account_id, 25), env_extra))
+    assert result["state"] == "ok"
+    assert stored(account_id) == (total, total)
+    assert quarantined(account_id) == 0
