@@ -17,6 +17,9 @@ import re
 from dataclasses import dataclass, field
 from datetime import datetime
 
+import psycopg2
+import psycopg2.errors
+import psycopg2.extensions
 from markupsafe import Markup
 
 from odoo import api, fields, models
@@ -93,6 +96,8 @@ class ComunikMailIngestion(models.AbstractModel):
             with self.env.cr.savepoint():
                 return IngestResult(new=self._ingest_batch(account, folder, items))
         except Exception as exc:  # noqa: BLE001 - find the culprit instead of blocking the box
+            if _is_transient(exc):
+                raise  # not this batch's fault (lock, serialization, lost connection): the next sync retries it
             if len(items) == 1:
                 return self._ingest_degraded(account, folder, items[0], exc, uidvalidity)
             _logger.info("Batch of %d emails of %s failed (%s): splitting it", len(items), account.email, exc)
@@ -420,6 +425,15 @@ class ComunikMailIngestion(models.AbstractModel):
         conversation.receive_error = reason
         self._create_messages(account, folder, [email], conversation.ids, {}, degraded_reason=reason)
         self.env.flush_all()
+
+
+def _is_transient(exc):
+    """Database failures that say nothing about the emails: retrying the same batch later will work."""
+    if isinstance(exc, psycopg2.errors.LockNotAvailable | psycopg2.errors.QueryCanceled):
+        return True
+    if isinstance(exc, psycopg2.extensions.TransactionRollbackError | psycopg2.InterfaceError):
+        return True  # serialization failure, deadlock; closed connection
+    return isinstance(exc, psycopg2.OperationalError) and not getattr(exc, "pgcode", None)  # connection lost
 
 
 def _digest(item):

@@ -167,6 +167,19 @@ class TestIngestion(ComunikSyncCase):
         self.assertIn("Odoo", result["error"])
         self.assertIn("base de données", result["error"])
 
+    def test_transient_database_error_is_retried_not_degraded(self):
+        self.append(build_email("Verrou")[1])
+
+        def locked(*args, **kwargs):
+            raise psycopg2.errors.LockNotAvailable("canceling statement due to lock timeout")
+
+        with patch.object(ComunikMailIngestion, "_create_messages", locked):
+            self.assertEqual(self.sync()["state"], "error")
+        self.assertFalse(self.stored(), "nothing stored degraded for a lock")
+        self.assertFalse(self.account.sudo().quarantine_ids)
+        self.assertEqual(self.sync()["new"], 1, "the next sync takes it")
+        self.assertFalse(self.stored().comunik_degraded)
+
     # ------------------------------------------------------------------ dates
 
     def test_receive_date_orders_and_sender_date_is_shown(self):
