@@ -111,6 +111,20 @@ class TestWorkflow(ComunikSyncCase):
         conversations[1].with_user(self.dispatcher).action_assign(self.member)
         self.assertEqual(sum(r"\Seen" in values for values in self.dovecot.flags(self.shared.email).values()), 1)
 
+    def test_assignment_after_mailbox_recreation_marks_the_right_email(self):
+        """Stored UIDs mean nothing after a UIDVALIDITY change: the email is found again by its Message-ID."""
+        wanted_id, wanted = build_email("À retrouver")
+        _other_id, other = build_email("Autre")
+        conversation = self.receive(wanted)
+        self.dovecot.remove_user(self.shared.email)
+        self.dovecot.add_user(self.shared.email, "S3cret-pass")
+        self.dovecot.append(self.shared.email, other)  # takes the UID the stored email had
+        self.dovecot.append(self.shared.email, wanted)
+        conversation.with_user(self.dispatcher).action_assign(self.member)
+        flags = self.dovecot.flags(self.shared.email)
+        self.assertEqual(flags[1], (), "the email now at the old UID stays unread")
+        self.assertIn(r"\Seen", flags[2], f"{wanted_id} is found by its Message-ID")
+
     def test_overdue_with_and_without_working_hours(self):
         conversation = self.receive(build_email("Urgent")[1])
         received = datetime(2026, 11, 20, 16, 0)  # a Friday, 16:00 UTC
