@@ -31,6 +31,7 @@ def big_emails(count, megabytes, login):
         msg.add_attachment(payload, maintype="application", subtype="octet-stream", filename=f"plans-{index}.bin")
         yield msg.as_bytes()
 
+
 dovecot = DovecotServer(imaps_port=39993, imap_port=39143)  # not the test suite ports
 dovecot.start()
 os.environ["COMUNIK_MAIL_CA_FILE"] = dovecot.ca_file

@@ -635,7 +635,6 @@ class ComunikMailAccount(models.Model):
     quarantine_ids = fields.One2many(
         "comunik.mail.quarantine",
         "account_id",
-        "Quarantine",
         readonly=True,
         help="Emails that could not be stored at all: the synchronization moved past them.",
     )

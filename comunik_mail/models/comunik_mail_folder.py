@@ -14,6 +14,6 @@ class ComunikMailFolder(models.Model):
     uidvalidity = fields.Char("UIDVALIDITY", readonly=True)
     last_uid = fields.Float("Last UID", digits=(12, 0), readonly=True)
     # First scan (or rescan) of the period not finished yet: UIDs up to here come from the period only.
-    scan_watermark = fields.Float("Scan Watermark", digits=(12, 0), readonly=True)
+    scan_watermark = fields.Float(digits=(12, 0), readonly=True)
 
     _account_name_uniq = models.Constraint("UNIQUE(account_id, name)", "This folder is already synchronized.")

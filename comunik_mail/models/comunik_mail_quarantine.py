@@ -23,7 +23,7 @@ class ComunikMailQuarantine(models.Model):
     uidvalidity = fields.Char("UIDVALIDITY")
     uid = fields.Float("IMAP UID", digits=(12, 0))
     message_id = fields.Char("Message-ID")
-    reason = fields.Text("Reason")
+    reason = fields.Text()
     date = fields.Datetime("Quarantined On", default=fields.Datetime.now)
     attempt_count = fields.Integer("Attempts", default=1)
 
