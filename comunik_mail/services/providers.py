@@ -479,6 +479,8 @@ def read_resolvers(path=RESOLV_CONF):
 def _query_one(server, packet, query_id, domain, deadline):
     """Ask one resolver over UDP; stray datagrams (other ids) are ignored until the deadline."""
     host, port = server if isinstance(server, tuple) else (server, 53)
+    if not 0 < port < 65536:  # getaddrinfo would silently wrap it
+        raise ValueError(f"bad resolver port {port}")
     family, socktype, proto, _, address = socket.getaddrinfo(
         host, port, type=socket.SOCK_DGRAM, flags=socket.AI_NUMERICHOST
     )[0]
