@@ -93,7 +93,7 @@ PROVIDERS = (
         SSL,
         "Google refuse le mot de passe habituel du compte : créez un mot de passe d'application "
         "(Gérer votre compte Google → Sécurité → Mots de passe des applications ; la validation en "
-        "deux étapes doit être activée) et saisissez-le ici, ou connectez-vous avec Google.",
+        "deux étapes doit être activée) et saisissez-le ici.",
         domains=("gmail.com", "googlemail.com"),
         mx_suffixes=("google.com", "googlemail.com"),  # aspmx.l.google.com, smtp.google.com
         oauth="google",
@@ -353,7 +353,10 @@ def provider_for_mx(mx_hosts):
 
 
 def generic_preset(domain):
-    """The usual imap.<domain> / smtp.<domain> guess, implicit TLS on both (RFC 8314)."""
+    """The usual imap.<domain> / smtp.<domain> guess, implicit TLS on both (RFC 8314).
+
+    ``domain`` must come from ``normalize_domain`` (ASCII, lower case), as ``suggest`` does.
+    """
     return Preset(GENERIC, GENERIC_NAME, f"imap.{domain}", 993, SSL, f"smtp.{domain}", 465, SSL, None, GENERIC_HELP)
 
 
