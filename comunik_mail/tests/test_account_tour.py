@@ -1,6 +1,12 @@
+import dataclasses
+from unittest.mock import patch
+
 from odoo.tests import HttpCase, new_test_user, tagged
 
-from .common import use_real_servers
+from .common import IMAPS_PORT, SMTPS_PORT, use_real_servers
+
+#: Ports the tour types (the servers' default ones); COMUNIK_TEST_PORT_OFFSET moves the real servers.
+TOUR_PORTS = {19993: IMAPS_PORT, 19465: SMTPS_PORT}
 
 TOUR_EMAIL = "support-tour@example.test"
 TOUR_PASSWORD = "Tour-S3cret"
@@ -22,7 +28,20 @@ class TestAccountTour(HttpCase):
             lang="fr_FR",
             name="Adèle Admin",
         )
-        self.start_tour("/odoo", "comunik_mail_account_tour", login="cmk_tour_admin")
+        Account = type(self.env["comunik.mail.account"])
+
+        def shifted(method):
+            def settings(account):
+                value = method(account)
+                return dataclasses.replace(value, port=TOUR_PORTS.get(value.port, value.port))
+
+            return settings
+
+        with (
+            patch.object(Account, "_imap_settings", shifted(Account._imap_settings)),
+            patch.object(Account, "_smtp_settings", shifted(Account._smtp_settings)),
+        ):
+            self.start_tour("/odoo", "comunik_mail_account_tour", login="cmk_tour_admin")
         account = self.env["comunik.mail.account"].search([("email", "=", TOUR_EMAIL)])
         self.assertEqual(account.category, "shared")
         self.assertEqual(account.validity_state, "valid")
