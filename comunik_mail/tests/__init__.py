@@ -17,3 +17,4 @@ from . import test_templates
 from . import test_template_tour
 from . import test_statistics
 from . import test_statistics_tour
+from . import test_access_matrix
