@@ -18,3 +18,4 @@ from . import test_template_tour
 from . import test_statistics
 from . import test_statistics_tour
 from . import test_access_matrix
+from . import test_json2_api
