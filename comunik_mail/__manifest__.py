@@ -19,6 +19,7 @@
         "views/comunik_mail_banner_config_views.xml",
         "views/comunik_mail_template_views.xml",
         "views/comunik_mail_statistics_views.xml",
+        "views/comunik_mail_connection_log_views.xml",
         "views/crm_lead_views.xml",
         "views/comunik_mail_menus.xml",
     ],

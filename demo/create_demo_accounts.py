@@ -16,6 +16,8 @@ employees = env["hr.employee"].create(
         {"name": "Sophie Bernard", "department_id": sales.id, "work_email": "sophie.bernard@demo.comunik.test"},
     ]
 )
+# The demo mail servers listen on loopback: let the demo users (not only admins) reach them.
+env["ir.config_parameter"].set_param("comunik_mail.allowed_private_hosts", "127.0.0.1")
 common = {
     "imap_host": "127.0.0.1",
     "imap_port": 29993,

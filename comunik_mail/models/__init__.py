@@ -2,6 +2,7 @@ from . import res_users
 from . import hr_department
 from . import comunik_mail_account
 from . import comunik_mail_account_sync
+from . import comunik_mail_connection_log
 from . import comunik_mail_folder
 from . import comunik_mail_label
 from . import comunik_mail_banner_config
@@ -9,6 +10,7 @@ from . import comunik_mail_conversation
 from . import comunik_mail_conversation_workflow
 from . import mail_message
 from . import mail_mail
+from . import ir_mail_server
 from . import crm_lead
 from . import comunik_mail_template_folder
 from . import comunik_mail_template

@@ -3,25 +3,46 @@ import logging
 from odoo import api, fields, models
 from odoo.exceptions import AccessError, UserError, ValidationError
 
-from ..services import connection
+from ..services import connection, host_policy
 
-#: Account fields stored on the linked ``fetchmail.server`` (IMAP side).
-IMAP_FIELDS = {
-    "imap_host": "server",
-    "imap_port": "port",
-    "imap_user": "user",
-    "imap_password": "password",
-}
-#: Account fields stored on the linked ``ir.mail_server`` (SMTP side).
-SMTP_FIELDS = {
-    "smtp_host": "smtp_host",
-    "smtp_port": "smtp_port",
-    "smtp_user": "smtp_user",
-    "smtp_password": "smtp_pass",
-}
 #: Our encryption choice -> ir.mail_server's, always verifying certificates as the connection test does.
 SMTP_ENCRYPTION = {"ssl": "ssl_strict", "starttls": "starttls_strict", "none": "none"}
+IMAP_PORTS = {"ssl": 993, "starttls": 143, "none": 143}
+SMTP_PORTS = {"ssl": 465, "starttls": 587, "none": 25}
 GMAIL_HOSTS = ("gmail.com", "googlemail.com", "google.com")
+#: System parameter: private hosts or networks that non-admins may also use (see services/host_policy.py).
+HOST_POLICY_PARAM = "comunik_mail.allowed_private_hosts"
+#: Connection settings, stored on the backing servers and shown to the account's managers only.
+CONNECTION_FIELDS = (
+    "imap_host",
+    "imap_port",
+    "imap_user",
+    "imap_password",
+    "smtp_host",
+    "smtp_port",
+    "smtp_user",
+    "smtp_password",
+)
+#: Account fields whose change must be pushed to the backing servers.
+SERVER_OPTION_FIELDS = {"email", "category", "imap_encryption", "smtp_encryption", "smtp_same_credentials"}
+#: A change of these gives a box whose login was refused a fresh try at once.
+CREDENTIAL_FIELDS = {"imap_user", "imap_password", "smtp_user", "smtp_password", "imap_host", "smtp_host"}
+#: Written by the addon alone (sudo); any other writer gets an AccessError.
+SUPERUSER_ONLY_FIELDS = {
+    "fetchmail_server_id",
+    "mail_server_id",
+    "sync_enabled",
+    "sync_state",
+    "sync_date",
+    "sync_error_message",
+    "sync_error_date",
+    "sync_error_count",
+    "sync_retry_date",
+    "sync_auth_failure_count",
+    "folder_ids",
+    "conversation_ids",
+    "connection_log_ids",
+}
 
 _logger = logging.getLogger(__name__)
 
@@ -81,24 +102,28 @@ class ComunikMailAccount(models.Model):
         help="When an email is assigned, mark it as read in the shared mailbox on the mail server too.",
     )
 
+    # Set only by the addon itself (see _has_field_access): pointing an account at another box's servers
+    # would hand out that box's passwords.
     fetchmail_server_id = fields.Many2one(
-        "fetchmail.server", "Incoming Server", required=True, ondelete="restrict", readonly=True, copy=False
+        "fetchmail.server", "Incoming Server", ondelete="restrict", readonly=True, copy=False
     )
     mail_server_id = fields.Many2one(
-        "ir.mail_server", "Outgoing Server", required=True, ondelete="restrict", readonly=True, copy=False
+        "ir.mail_server", "Outgoing Server", ondelete="restrict", readonly=True, copy=False
     )
-    imap_host = fields.Char("IMAP Host", related="fetchmail_server_id.server", readonly=False)
-    imap_port = fields.Integer("IMAP Port", related="fetchmail_server_id.port", readonly=False)
+    # Connection settings live on the backing servers; these fields read and write them for whoever may
+    # manage the account (owner of a personal box, Email admin), and are empty for everybody else.
+    imap_host = fields.Char("IMAP Host", compute="_compute_connection", inverse="_inverse_connection")
+    imap_port = fields.Integer("IMAP Port", compute="_compute_connection", inverse="_inverse_connection")
     imap_encryption = fields.Selection(
         [("ssl", "SSL/TLS"), ("starttls", "STARTTLS"), ("none", "None")],
         "IMAP Encryption",
         default="ssl",
         required=True,
     )
-    imap_user = fields.Char("IMAP Username", related="fetchmail_server_id.user", readonly=False)
-    imap_password = fields.Char("IMAP Password", compute="_compute_passwords", inverse="_inverse_imap_password")
-    smtp_host = fields.Char("SMTP Host", related="mail_server_id.smtp_host", readonly=False)
-    smtp_port = fields.Integer("SMTP Port", related="mail_server_id.smtp_port", readonly=False)
+    imap_user = fields.Char("IMAP Username", compute="_compute_connection", inverse="_inverse_connection")
+    imap_password = fields.Char("IMAP Password", compute="_compute_connection", inverse="_inverse_connection")
+    smtp_host = fields.Char("SMTP Host", compute="_compute_connection", inverse="_inverse_connection")
+    smtp_port = fields.Integer("SMTP Port", compute="_compute_connection", inverse="_inverse_connection")
     smtp_encryption = fields.Selection(
         [("ssl", "SSL/TLS"), ("starttls", "STARTTLS"), ("none", "None")],
         "SMTP Encryption",
@@ -109,8 +134,8 @@ class ComunikMailAccount(models.Model):
         "Use the same username and password as for incoming mail (IMAP)",
         default=True,
     )
-    smtp_user = fields.Char("SMTP Username", compute="_compute_smtp_user", inverse="_inverse_smtp_user")
-    smtp_password = fields.Char("SMTP Password", compute="_compute_passwords", inverse="_inverse_smtp_password")
+    smtp_user = fields.Char("SMTP Username", compute="_compute_connection", inverse="_inverse_connection")
+    smtp_password = fields.Char("SMTP Password", compute="_compute_connection", inverse="_inverse_connection")
 
     validity_state = fields.Selection(
         [("untested", "Not Tested"), ("valid", "Valid"), ("invalid", "Invalid")],
@@ -131,17 +156,55 @@ class ComunikMailAccount(models.Model):
         "This email account is already configured.",
     )
 
-    # ------------------------------------------------------------------ compute
+    # ------------------------------------------------------------------ rights
 
     def _is_comunik_admin(self):
         return self.env.user.has_group("comunik_mail.group_comunik_mail_admin")
 
     def _can_manage(self):
-        """Admins manage every account, owners their personal one."""
+        """Admins manage every account, owners their personal one.
+
+        For a record being edited in a form (onchange), the answer is the one of the *stored*
+        record, read with the user's own rights: values sent by the client decide nothing.
+        """
         self.ensure_one()
         if self.env.su or self._is_comunik_admin():
             return True
-        return self.category == "personal" and self.owner_id == self.env.user
+        record = self if isinstance(self.id, int) else self._origin
+        if not record:  # a new, unsaved box: its creator's own personal box
+            return self.category == "personal" and self.owner_id == self.env.user
+        return record.category == "personal" and record.owner_id == self.env.user
+
+    def _check_manage(self):
+        for account in self:
+            if not account._can_manage():
+                raise AccessError(
+                    self.env._(
+                        "Only the owner of a personal mailbox and the administrators can manage %s.", account.email
+                    )
+                )
+
+    def _check_protected_values(self, vals):
+        """A clear refusal of the fields only the addon sets (_has_field_access is the safety net)."""
+        if self.env.su:
+            return
+        defaults = {key[8:] for key in self.env.context if key.startswith("default_")}
+        forbidden = SUPERUSER_ONLY_FIELDS & (set(vals) | defaults)
+        if forbidden:
+            raise AccessError(
+                self.env._(
+                    "These fields are set by the Email app itself and cannot be changed: %s.",
+                    ", ".join(sorted(forbidden)),
+                )
+            )
+
+    def _has_field_access(self, field, operation):
+        """Backing servers and sync state are set by the addon only, never from values sent by users."""
+        if operation == "write" and not self.env.su and field.name in SUPERUSER_ONLY_FIELDS:
+            return False
+        return super()._has_field_access(field, operation)
+
+    # ------------------------------------------------------------------ compute
 
     @api.depends("category", "owner_id")
     @api.depends_context("uid")
@@ -149,25 +212,50 @@ class ComunikMailAccount(models.Model):
         for account in self:
             account.can_edit = account._can_manage()
 
-    @api.depends("fetchmail_server_id", "mail_server_id")
     @api.depends_context("uid")
-    def _compute_passwords(self):
-        """Passwords are only ever returned to the owner of a personal box and to admins."""
-        for account in self:
-            if account._can_manage():
-                account.imap_password = account.fetchmail_server_id.sudo().password
-                account.smtp_password = account.mail_server_id.sudo().smtp_pass
-            else:
-                account.imap_password = False
-                account.smtp_password = False
+    def _compute_connection(self):
+        """Settings and passwords of the *stored* account's servers, for its managers only.
 
-    @api.depends("mail_server_id", "smtp_same_credentials", "imap_user")
-    def _compute_smtp_user(self):
+        A new record's server links come from the client and mean nothing: only the id of the
+        stored record (checked with the user's rights by ``_can_manage``) leads to a server.
+        """
         for account in self:
-            if account.smtp_same_credentials:
-                account.smtp_user = account.imap_user
+            record_id = account._origin.id if account._origin else False
+            if record_id and account._can_manage():
+                account.update(self.sudo().browse(record_id)._stored_connection_values())
             else:
-                account.smtp_user = account.mail_server_id.sudo().smtp_user
+                account.update(dict.fromkeys(CONNECTION_FIELDS, False))
+                if not record_id:  # a new box: the usual ports of the chosen encryption
+                    account.imap_port = IMAP_PORTS[account.imap_encryption or "ssl"]
+                    account.smtp_port = SMTP_PORTS[account.smtp_encryption or "ssl"]
+
+    def _stored_connection_values(self):
+        """Connection settings as stored on the backing servers (caller checked the rights)."""
+        imap, smtp = self.sudo().fetchmail_server_id, self.sudo().mail_server_id
+        same = self.smtp_same_credentials
+        return {
+            "imap_host": imap.server,
+            "imap_port": imap.port,
+            "imap_user": imap.user,
+            "imap_password": imap.password,
+            "smtp_host": smtp.smtp_host,
+            "smtp_port": smtp.smtp_port,
+            "smtp_user": imap.user if same else smtp.smtp_user,
+            "smtp_password": imap.password if same else smtp.smtp_pass,
+        }
+
+    def _pending_connection_values(self):
+        """The stored settings, overlaid with those being written (in the cache). Never reads the computed
+        fields themselves: computing one would recompute its siblings over a value being written."""
+        values = self._stored_connection_values()
+        cache = self._cache
+        values.update({name: cache[name] for name in CONNECTION_FIELDS if name in cache})
+        return values
+
+    def _inverse_connection(self):
+        self._check_manage()
+        self._check_host_policy()
+        self._push_servers()
 
     @api.depends_context("uid")
     def _compute_is_primary(self):
@@ -181,30 +269,6 @@ class ComunikMailAccount(models.Model):
         primary_ids = self.env.user.comunik_primary_account_id.ids
         positive = (operator == "=") == value
         return [("id", "in" if positive else "not in", primary_ids)]
-
-    # ------------------------------------------------------------------ inverse
-
-    def _check_manage(self):
-        for account in self:
-            if not account._can_manage():
-                raise AccessError(self.env._("Only administrators can modify this email account."))
-
-    def _inverse_imap_password(self):
-        self._check_manage()
-        for account in self:
-            account.fetchmail_server_id.sudo().password = account.imap_password
-            if account.smtp_same_credentials:
-                account.mail_server_id.sudo().smtp_pass = account.imap_password
-
-    def _inverse_smtp_password(self):
-        self._check_manage()
-        for account in self.filtered(lambda a: not a.smtp_same_credentials):
-            account.mail_server_id.sudo().smtp_pass = account.smtp_password
-
-    def _inverse_smtp_user(self):
-        self._check_manage()
-        for account in self.filtered(lambda a: not a.smtp_same_credentials):
-            account.mail_server_id.sudo().smtp_user = account.smtp_user
 
     # ------------------------------------------------------------------ CRUD
 
@@ -231,8 +295,15 @@ class ComunikMailAccount(models.Model):
             "smtp_user": imap["user"] if same else vals.get("smtp_user"),
             "smtp_pass": imap["password"] if same else vals.get("smtp_password"),
             "from_filter": email,
+            "comunik_private": not self._trusted_for_outgoing(vals.get("category", "personal")),
         }
         return imap, smtp
+
+    def _trusted_for_outgoing(self, category):
+        """Only shared boxes configured by a Settings admin may be chosen by Odoo for other mail
+        (its automatic choice by From address): anybody else could route the company's mail,
+        password resets included, through a server of their own."""
+        return category == "shared" and (self.env.su or self.env.user.has_group("base.group_system"))
 
     def _check_user_values(self, vals):
         """Non-admins may only manage their own personal boxes."""
@@ -245,48 +316,71 @@ class ComunikMailAccount(models.Model):
 
     @api.model_create_multi
     def create(self, vals_list):
-        server_fields = set(IMAP_FIELDS) | set(SMTP_FIELDS)
-        clean_list = []
+        clean_list, servers = [], []
         for vals in vals_list:
+            self._check_protected_values(vals)
             self._check_user_values(vals)
             vals = dict(vals)
             if vals.get("email"):
                 vals["email"] = vals["email"].strip()
-            imap, smtp = self._server_values(vals)
-            vals["fetchmail_server_id"] = self.env["fetchmail.server"].sudo().create(imap).id
-            vals["mail_server_id"] = self.env["ir.mail_server"].sudo().create(smtp).id
-            clean_list.append({k: v for k, v in vals.items() if k not in server_fields})
-        return super().create(clean_list)
+            for host_field, port_field in (("imap_host", "imap_port"), ("smtp_host", "smtp_port")):
+                self._check_host_allowed(vals.get(host_field), vals.get(port_field))
+            servers.append(self._server_values(vals))
+            clean_list.append({k: v for k, v in vals.items() if k not in CONNECTION_FIELDS})
+        accounts = super().create(clean_list)
+        for account, (imap, smtp) in zip(accounts, servers, strict=True):
+            # Linked with sudo: the link fields are not writable by users (see _has_field_access).
+            account.sudo().write(
+                {
+                    "fetchmail_server_id": self.env["fetchmail.server"].sudo().create(imap).id,
+                    "mail_server_id": self.env["ir.mail_server"].sudo().create(smtp).id,
+                }
+            )
+        return accounts
 
     def write(self, vals):
+        self._check_protected_values(vals)
         if not self.env.su and not self._is_comunik_admin():
             self._check_manage()
             self._check_user_values({"category": self[:1].category, "owner_id": self[:1].owner_id.id, **vals})
         res = super().write(vals)
-        if {"email", "imap_encryption", "smtp_encryption", "smtp_same_credentials", "imap_user"} & set(vals):
-            self._sync_servers()
+        if SERVER_OPTION_FIELDS & set(vals):
+            self._push_servers()
+        if CREDENTIAL_FIELDS & set(vals):
+            self.sudo()._reset_login_backoff()
         return res
 
-    def _sync_servers(self):
-        """Keep the backing servers consistent with the account-level options."""
+    def _push_servers(self):
+        """Write the account's settings to its backing servers (with sudo: users have no rights on them)."""
         for account in self:
+            values = account._pending_connection_values()
+            same = account.smtp_same_credentials
             account.fetchmail_server_id.sudo().write(
-                {"name": account.email, "is_ssl": account.imap_encryption == "ssl"}
+                {
+                    "name": account.email,
+                    "server": values["imap_host"],
+                    "port": values["imap_port"] or 993,
+                    "is_ssl": account.imap_encryption == "ssl",
+                    "user": values["imap_user"],
+                    "password": values["imap_password"],
+                }
             )
-            smtp = {
-                "name": account.email,
-                "from_filter": account.email,
-                "smtp_encryption": SMTP_ENCRYPTION[account.smtp_encryption],
-            }
-            if account.smtp_same_credentials:
-                smtp.update(
-                    smtp_user=account.fetchmail_server_id.sudo().user,
-                    smtp_pass=account.fetchmail_server_id.sudo().password,
-                )
-            account.mail_server_id.sudo().write(smtp)
+            account.mail_server_id.sudo().write(
+                {
+                    "name": account.email,
+                    "from_filter": account.email,
+                    "smtp_host": values["smtp_host"],
+                    "smtp_port": values["smtp_port"] or 465,
+                    "smtp_encryption": SMTP_ENCRYPTION[account.smtp_encryption],
+                    "smtp_user": values["imap_user"] if same else values["smtp_user"],
+                    "smtp_pass": values["imap_password"] if same else values["smtp_password"],
+                    "comunik_private": not account._trusted_for_outgoing(account.category),
+                }
+            )
 
     def unlink(self):
         self.check_access("unlink")
+        self._check_manage()
         # Through the ORM, so that each conversation takes its emails and attachments with it.
         self.env["comunik.mail.conversation"].sudo().with_context(active_test=False).search(
             [("account_id", "in", self.ids)]
@@ -298,6 +392,10 @@ class ComunikMailAccount(models.Model):
         mail_servers.unlink()
         return res
 
+    def copy(self, default=None):
+        self._check_manage()
+        return super().copy(default)
+
     # ------------------------------------------------------------------ onchange
 
     @api.onchange("email")
@@ -307,17 +405,18 @@ class ComunikMailAccount(models.Model):
 
     @api.onchange("imap_encryption")
     def _onchange_imap_encryption(self):
-        self.imap_port = {"ssl": 993, "starttls": 143, "none": 143}[self.imap_encryption or "ssl"]
+        self.imap_port = IMAP_PORTS[self.imap_encryption or "ssl"]
 
     @api.onchange("smtp_encryption")
     def _onchange_smtp_encryption(self):
-        self.smtp_port = {"ssl": 465, "starttls": 587, "none": 25}[self.smtp_encryption or "ssl"]
+        self.smtp_port = SMTP_PORTS[self.smtp_encryption or "ssl"]
 
     @api.onchange("connection_test_count")
     def _onchange_connection_test_count(self):
         """Test the form's current values, saved or not (button « Tester la connexion »)."""
         if not self.connection_test_count:
             return None
+        self._check_manage()
         self.update(self._run_connection_test())
         if self.validity_state == "invalid":
             return {"warning": {"title": self.env._("Connection test failed"), "message": self.validity_message}}
@@ -384,8 +483,13 @@ class ComunikMailAccount(models.Model):
         return message
 
     def _run_connection_test(self):
-        """Check IMAP then SMTP; return the validity values to store."""
+        """Check IMAP then SMTP; return the validity values to store.
+
+        Rate-limited per user and logged with the host reached: the test makes the Odoo server
+        connect wherever the form says, so it must not become a port scanner.
+        """
         self.ensure_one()
+        self.env["comunik.mail.connection.log"]._check_rate()
         problems = []
         for protocol, settings, check in (
             ("IMAP", self._imap_settings(), connection.check_imap),
@@ -394,7 +498,9 @@ class ComunikMailAccount(models.Model):
             if not settings.host:
                 problems.append(self.env._("%s: fill in the host name.", protocol))
                 continue
+            self._check_host_allowed(settings.host, settings.port)
             result = check(settings)
+            self.env["comunik.mail.connection.log"]._log(self, protocol, settings, result.code)
             if not result.ok:
                 _logger.info("%s check of %s failed: %s", protocol, self.email, result.detail)
                 problems.append(self._failure_message(protocol, settings, result))
@@ -404,6 +510,36 @@ class ComunikMailAccount(models.Model):
             "validity_date": fields.Datetime.now(),
         }
 
+    # ------------------------------------------------------------------ host policy
+
+    def _check_host_allowed(self, host, port):
+        """Non-admins reach public hosts only, plus the private ones an admin allowed
+        (system parameter ``comunik_mail.allowed_private_hosts``: names, addresses or networks)."""
+        host = (host or "").strip()
+        if not host or self.env.su or self._is_comunik_admin():
+            return
+        allowed = self.env["ir.config_parameter"].sudo().get_param(HOST_POLICY_PARAM, "")
+        verdict = host_policy.check_host(host, port or 0, allowed)
+        if not verdict.ok:
+            _logger.warning("User %s refused private mail host %s (%s)", self.env.uid, host, verdict.addresses)
+            raise UserError(
+                self.env._(
+                    "The server “%(host)s” is on a private or local network: only an administrator can allow it "
+                    "(system parameter %(param)s).",
+                    host=host,
+                    param=HOST_POLICY_PARAM,
+                )
+            )
+
+    def _check_host_policy(self):
+        """Hosts being changed must pass the policy (those an admin set before stay as they are)."""
+        for account in self:
+            stored = account._stored_connection_values()
+            values = account._pending_connection_values()
+            for host, port in (("imap_host", "imap_port"), ("smtp_host", "smtp_port")):
+                if (values[host], values[port]) != (stored[host], stored[port]):
+                    account._check_host_allowed(values[host], values[port])
+
     def _member_users(self):
         """Users who may be assigned these boxes' emails: members of their departments."""
         return self.sudo().department_ids.member_ids.user_id
@@ -412,8 +548,12 @@ class ComunikMailAccount(models.Model):
 
     def action_test_connection(self):
         """Test saved accounts (list button); reports the outcome as a notification."""
+        self._check_manage()
         for account in self:
-            account.sudo().write(account.sudo()._run_connection_test())
+            values = account._run_connection_test()
+            account.sudo().write(values)
+            if values["validity_state"] == "valid":
+                account.sudo()._reset_login_backoff()
         failed = self.filtered(lambda a: a.validity_state == "invalid")
         message = "\n".join(failed.mapped("validity_message")) or self[:1].validity_message
         return {

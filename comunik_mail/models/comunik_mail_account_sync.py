@@ -1,6 +1,7 @@
 import logging
 import time
 import zlib
+from datetime import timedelta
 
 from psycopg2.errors import LockNotAvailable
 
@@ -15,6 +16,9 @@ _logger = logging.getLogger(__name__)
 LOCK_NAMESPACE = zlib.crc32(b"comunik_mail.sync") & 0x7FFFFFFF
 #: Consecutive failures after which the owner (or the admins) are notified.
 FAILURES_BEFORE_NOTICE = 3
+#: Refused logins: automatic sync waits 5 min, 10, 20... at most a day before trying again.
+LOGIN_BACKOFF_FIRST = timedelta(minutes=5)
+LOGIN_BACKOFF_MAX = timedelta(days=1)
 #: Seconds a button/API sync may run before leaving the rest to the cron.
 INTERACTIVE_BUDGET = 60.0
 
@@ -38,6 +42,15 @@ class ComunikMailAccount(models.Model):
     sync_error_message = fields.Text("Synchronization Error", readonly=True, copy=False)
     sync_error_date = fields.Datetime("Error Date", readonly=True, copy=False)
     sync_error_count = fields.Integer("Consecutive Failures", readonly=True, copy=False)
+    sync_auth_failure_count = fields.Integer("Refused Logins", readonly=True, copy=False)
+    sync_retry_date = fields.Datetime(
+        "Next Attempt",
+        readonly=True,
+        copy=False,
+        help="The server refused the login: automatic synchronization waits until then (longer after each refusal, "
+        "as mail servers lock accounts after repeated failures). A successful connection test or a new password "
+        "retries at once.",
+    )
     sync_message_count = fields.Integer("Synchronized Emails", compute="_compute_sync_message_count")
     folder_ids = fields.One2many(
         "comunik.mail.folder", "account_id", "Folders", readonly=True, groups="comunik_mail.group_comunik_mail_admin"
@@ -86,8 +99,7 @@ class ComunikMailAccount(models.Model):
                  ``message_count``, ``error`` (French reason or False)
         """
         self.check_access("read")
-        if not (self.env.su or self._is_comunik_admin()):
-            self._check_manage()
+        self._check_manage()
         results = []
         for account in self:
             results.append(account.sudo()._sync(time_budget=time_budget, enable=True))
@@ -99,6 +111,7 @@ class ComunikMailAccount(models.Model):
 
     def get_sync_state(self):
         """Sync state for monitoring; public API."""
+        self.check_access("read")
         return [
             {
                 "id": account.id,
@@ -116,7 +129,11 @@ class ComunikMailAccount(models.Model):
     def _cron_sync(self, time_budget=240.0):
         """Scheduled action: every account with automatic sync, each isolated from the others' failures."""
         deadline = time.monotonic() + time_budget
-        accounts = self.sudo().search([("sync_enabled", "=", True)], order="sync_date asc nulls first")
+        now = fields.Datetime.now()
+        accounts = self.sudo().search(
+            [("sync_enabled", "=", True), "|", ("sync_retry_date", "=", False), ("sync_retry_date", "<=", now)],
+            order="sync_date asc nulls first",
+        )
         more = False
         for account in accounts:
             remaining = deadline - time.monotonic()
@@ -204,7 +221,7 @@ class ComunikMailAccount(models.Model):
         except Exception as exc:  # noqa: BLE001 - any failure is reported on the account, never raised
             self.env.cr.rollback()
             error = self._sync_error_message(exc)
-            self._record_failure(error)
+            self._record_failure(error, login_refused=connection.classify_error(exc) == connection.AUTH)
             return {"state": "error", "new": new, "error": error, "more": False}
         self.write(
             {
@@ -213,6 +230,8 @@ class ComunikMailAccount(models.Model):
                 "sync_error_message": False,
                 "sync_error_date": False,
                 "sync_error_count": 0,
+                "sync_auth_failure_count": 0,
+                "sync_retry_date": False,
             }
         )
         self._commit()
@@ -234,19 +253,26 @@ class ComunikMailAccount(models.Model):
         account = self.with_context(lang=(self.owner_id or self.env.user).lang or self.env.lang)
         return account._failure_message("IMAP", settings, connection.CheckResult(code, str(exc)))
 
-    def _record_failure(self, error):
+    def _record_failure(self, error, login_refused=False):
         count = self.sync_error_count + 1
-        self.write(
-            {
-                "sync_state": "error",
-                "sync_error_message": error,
-                "sync_error_date": fields.Datetime.now(),
-                "sync_error_count": count,
-            }
-        )
+        values = {
+            "sync_state": "error",
+            "sync_error_message": error,
+            "sync_error_date": fields.Datetime.now(),
+            "sync_error_count": count,
+        }
+        if login_refused:
+            refusals = self.sync_auth_failure_count + 1
+            values["sync_auth_failure_count"] = refusals
+            values["sync_retry_date"] = fields.Datetime.now() + login_backoff(refusals)
+        self.write(values)
         if count == FAILURES_BEFORE_NOTICE:
             self._notify_sync_failures(error)
         self._commit()
+
+    def _reset_login_backoff(self):
+        """A new password or a successful test: the next scheduled run tries again."""
+        self.filtered("sync_retry_date").write({"sync_retry_date": False, "sync_auth_failure_count": 0})
 
     def _notify_sync_failures(self, error):
         """Tell the owner (personal box) or the admins (shared box) that sync keeps failing."""
@@ -264,3 +290,8 @@ class ComunikMailAccount(models.Model):
                 error=error,
             ),
         )
+
+
+def login_backoff(refusals):
+    """Wait before the next automatic try after ``refusals`` refused logins in a row (doubling, capped)."""
+    return min(LOGIN_BACKOFF_FIRST * (2 ** min(max(refusals - 1, 0), 16)), LOGIN_BACKOFF_MAX)

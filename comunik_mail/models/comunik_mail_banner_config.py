@@ -28,11 +28,17 @@ class ComunikMailBannerConfig(models.Model):
 
     _user_unique = models.Constraint("UNIQUE(user_id)", "Each user has one banner configuration.")
 
+    def _has_field_access(self, field, operation):
+        """Each configuration stays its user's: nobody hands theirs to someone else."""
+        if operation == "write" and field.name == "user_id" and not self.env.su:
+            return False
+        return super()._has_field_access(field, operation)
+
     @api.model
     def _for_user(self):
         """The current user's configuration, created with the defaults on first use."""
         config = self.search([("user_id", "=", self.env.uid)], limit=1)
-        return config or self.create({"user_id": self.env.uid})
+        return config or self.sudo().create({"user_id": self.env.uid}).sudo(False)
 
     @api.model
     def action_open_config(self):

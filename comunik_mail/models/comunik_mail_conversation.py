@@ -284,6 +284,7 @@ class ComunikMailConversation(models.Model):
 
     # ------------------------------------------------------------------ native gateway
 
+    @api.private  # the mail gateway's entry point: its custom values would pick the account
     @api.model
     def message_new(self, msg_dict, custom_values=None):
         """Mail routed here by Odoo's own incoming mail server lands in the account that owns it."""

@@ -19,6 +19,9 @@ STATES = [
 ]
 PRIORITIES = [("0", "Normal"), ("1", "High"), ("2", "Urgent")]
 WORKFLOW_FIELDS = {"state", "user_id", "last_user_id", "priority", "assign_date", "close_date"}
+#: What users may write directly (form, RPC); everything else changes through the actions, which check
+#: who may do what, or through the sync (superuser). The ORM ignores ``readonly``: this is the real rule.
+USER_WRITABLE_FIELDS = {"label_ids", "partner_id"}
 #: Message-IDs kept in References: the thread's start and its latest emails are what clients use.
 MAX_REFERENCES = 20
 #: Changes that move the banner counters (see comunik.mail.banner.config).
@@ -84,10 +87,22 @@ class ComunikMailConversation(models.Model):
 
     # ------------------------------------------------------------------ rights
 
+    def _has_field_access(self, field, operation):
+        if operation == "write" and not self.env.su and field.name not in USER_WRITABLE_FIELDS:
+            return False
+        return super()._has_field_access(field, operation)
+
     def write(self, vals):
         """Workflow fields change only through the actions, which check who may do what."""
         if not self.env.su and WORKFLOW_FIELDS & set(vals):
             raise AccessError(self.env._("Use the Assign, Start, To Process, Close and Reopen buttons."))
+        if not self.env.su and set(vals) - USER_WRITABLE_FIELDS:
+            raise AccessError(
+                self.env._(
+                    "These fields of an email conversation cannot be changed by hand: %s.",
+                    ", ".join(sorted(set(vals) - USER_WRITABLE_FIELDS)),
+                )
+            )
         if BANNER_FIELDS & set(vals):
             self._notify_banner()
         return super().write(vals)
@@ -191,6 +206,7 @@ class ComunikMailConversation(models.Model):
 
     def action_mark_read(self):
         """Opening or reading hides the « Nouveau » badge (purely visual)."""
+        self.check_access("read")
         self.sudo().filtered("is_new").write({"is_new": False})
 
     def web_read(self, specification):
@@ -213,7 +229,7 @@ class ComunikMailConversation(models.Model):
     def action_open_inbox(self):
         """Email app entry: the inboxes the user may see, filtered on their primary account if any."""
         action = self.env["ir.actions.act_window"]._for_xml_id("comunik_mail.action_comunik_mail_conversation")
-        primary = self.env.user.comunik_primary_account_id
+        primary = self.env["comunik.mail.account"].browse(self.env.user.comunik_primary_account_id.id)
         if primary and primary.has_access("read"):
             action["context"] = {"search_default_account_id": primary.id}
         return action

@@ -74,6 +74,7 @@ class ComunikMailLabel(models.Model):
     def action_apply_to_existing(self):
         """Label the conversations already received whose emails were sent (To/Cc) to the rule's addresses."""
         self.ensure_one()
+        self.check_access("write")  # administrators: it labels mail of every box
         addresses = self._recipient_addresses()
         if not addresses:
             raise ValidationError(self.env._("Fill in at least one recipient address first."))

@@ -321,6 +321,8 @@ class ComunikMailTemplate(models.Model):
         if not model_name or model_name not in self.env:
             return
         Model = self.env[model_name]
+        if not Model.has_access("read"):
+            return
         if Model._abstract or Model._transient or not isinstance(Model, self.env.registry["mail.thread"]):
             return
         relation = "mail_template_ids" if template_type == "email" else "sms_template_ids"

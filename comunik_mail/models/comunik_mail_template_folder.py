@@ -44,6 +44,7 @@ class ComunikMailTemplateFolder(models.Model):
     def action_open_templates(self):
         """« + Ajouter dossier » dialog: the folder is created, the template tree shows it, selected."""
         self.ensure_one()
+        self.check_access("read")
         action = self.env["ir.actions.act_window"]._for_xml_id("comunik_mail.action_comunik_mail_template")
         action["context"] = {"searchpanel_default_folder_id": self.id, "default_folder_id": self.id}
         action["target"] = "main"

@@ -25,6 +25,22 @@ class MailMail(models.Model):
             success_pids, success_emails, failure_reason, failure_type
         )
 
+    def _filter_mail_mail_servers(self, mail_servers):
+        """A mailbox's private server (see ir.mail_server) serves the replies of that mailbox only:
+        Odoo's automatic choice never picks it, and no other mail may force it."""
+        own = self._comunik_own_server()
+        return (
+            super()
+            ._filter_mail_mail_servers(mail_servers)
+            .filtered(lambda server: not server.comunik_private or server == own)
+        )
+
+    def _comunik_own_server(self):
+        if len(self) != 1 or self.model != "comunik.mail.conversation" or not self.res_id:
+            return self.env["ir.mail_server"]
+        conversation = self.env["comunik.mail.conversation"].sudo().browse(self.res_id).exists()
+        return conversation.account_id.mail_server_id
+
     def _comunik_failure_reason(self, raw_reason):
         """« L'envoi a échoué » with the precise cause, in the author's language, also logged in the thread."""
         self.ensure_one()

@@ -1,5 +1,8 @@
 from odoo import fields, models
 
+#: Set by the sync alone: they decide which emails count as already stored for an account.
+SYNC_FIELDS = {"comunik_account_id", "comunik_folder_id", "comunik_uid"}
+
 
 class MailMessage(models.Model):
     _inherit = "mail.message"
@@ -15,3 +18,8 @@ class MailMessage(models.Model):
         "(comunik_account_id, message_id) WHERE comunik_account_id IS NOT NULL",
         "This email was already synchronized for this account.",
     )
+
+    def _has_field_access(self, field, operation):
+        if operation == "write" and not self.env.su and field.name in SYNC_FIELDS:
+            return False
+        return super()._has_field_access(field, operation)

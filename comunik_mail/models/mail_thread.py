@@ -1,7 +1,9 @@
 from odoo import api, fields, models
+from odoo.exceptions import AccessError
 from odoo.tools.mail import parse_contact_from_email
 
 from .comunik_mail_template import placeholder_expressions
+from .mail_message import SYNC_FIELDS
 
 
 class MailThread(models.AbstractModel):
@@ -21,6 +23,13 @@ class MailThread(models.AbstractModel):
     comunik_recipient_phone = fields.Char("Template: Recipient Phone", compute="_compute_comunik_recipient")
     comunik_user_name = fields.Char("Template: Sending User", compute="_compute_comunik_sender")
     comunik_sender_email = fields.Char("Template: Sender Address", compute="_compute_comunik_sender")
+
+    def _message_create(self, values_list):
+        """Posting (message_post, message_notify, logs) creates messages with sudo: refuse the sync's own
+        fields there, or any user could make a box believe an email is already stored and drop it."""
+        if any(SYNC_FIELDS & set(values) for values in values_list):
+            raise AccessError(self.env._("These values are set by the mailbox synchronization only."))
+        return super()._message_create(values_list)
 
     @api.model
     def mail_allowed_qweb_expressions(self):

@@ -9,5 +9,8 @@ class ResUsers(models.Model):
         "comunik.mail.account",
         "Primary Email Account",
         ondelete="set null",
+        # Another user's primary box would show its address: users change theirs with action_set_primary,
+        # the code reads it through env.user (superuser record).
+        groups="base.group_system",
         help="Mailbox shown by default when opening the Email app.",
     )

@@ -31,6 +31,7 @@ import email.policy
 import email.utils
 import hashlib
 import html
+import itertools
 import mimetypes
 import quopri
 import re
@@ -40,6 +41,8 @@ from datetime import UTC, datetime
 from email.header import Header, decode_header, make_header
 from email.message import Message
 from email.parser import BytesHeaderParser
+
+from . import dates, limits
 
 #: Headers kept (decoded) in ``ParsedMessage.headers`` for routing; always present, "" when absent.
 ROUTING_HEADERS = ("to", "cc", "delivered-to", "auto-submitted", "x-priority", "list-id")
@@ -116,7 +119,10 @@ class ParsedMessage:
     to: list[tuple[str, str]] = field(default_factory=list)
     cc: list[tuple[str, str]] = field(default_factory=list)
     reply_to: str = ""
+    #: The sender's date if sane (see dates.clamp_header_date), else ``fallback_date``: kept for existing callers.
     date: datetime | None = None
+    #: The sender's ``Date:`` as parsed (naive UTC), unclamped, None when missing or unparseable.
+    header_date: datetime | None = None
     body_html: str = ""
     body_text: str = ""
     attachments: list[Attachment] = field(default_factory=list)
@@ -156,31 +162,86 @@ def addresses(header_value: str) -> list[tuple[str, str]]:
     return result
 
 
-def parse_message(raw: bytes, fallback_date: datetime | None = None) -> ParsedMessage:
-    """Parse raw RFC 822 bytes; never raises (see the module docstring)."""
+def parse_message(
+    raw: bytes,
+    fallback_date: datetime | None = None,
+    now: datetime | None = None,
+    max_bytes: int = limits.MAX_MESSAGE_BYTES,
+    max_parts: int = limits.MAX_PARTS,
+    max_attachments: int = limits.MAX_ATTACHMENTS,
+) -> ParsedMessage:
+    """Parse raw RFC 822 bytes; never raises (see the module docstring).
+
+    ``date`` is the sender's date when sane (1970 .. ``now`` + 1 year, see ``dates``), else
+    ``fallback_date``; ``header_date`` is the sender's date as written, for the caller's own choice.
+    Bounded work and output whatever the input: above ``max_bytes`` only the headers are parsed
+    (``too-large``), at most ``max_parts`` parts are walked and ``max_attachments`` kept (see ``limits``).
+    """
     raw = _as_bytes(raw)
-    fallback_date = _naive_utc(fallback_date) if isinstance(fallback_date, datetime) else None
+    fallback_date = dates.naive_utc(fallback_date)
+    now = dates.naive_utc(now) or datetime.now(UTC).replace(tzinfo=None)
+    if len(raw) > max_bytes:
+        match = _HEADER_END.search(raw, 0, limits.MAX_HEADER_BYTES)
+        return headers_only(raw[: match.end() if match else limits.MAX_HEADER_BYTES], fallback_date, now)
     try:
-        return _parse(raw, fallback_date)
+        return _parse(raw, fallback_date, now, max_parts, max(max_attachments, 1))
     except Exception:  # noqa: BLE001 - the promise is "never raise": keep the raw source instead
-        return _unparseable(raw, fallback_date)
+        return _unparseable(raw, fallback_date, now)
+
+
+def headers_only(raw_headers: bytes, fallback_date: datetime | None = None, now: datetime | None = None):
+    """An email too large to be fetched in full, from its header block only (``BODY.PEEK[HEADER]``).
+
+    Sender, subject, ids and dates as usual, no body, no attachment, and the ``too-large``
+    warning so that the caller stores it with a note. Never raises.
+    """
+    raw_headers = _as_bytes(raw_headers)[: limits.MAX_HEADER_BYTES]
+    fallback_date = dates.naive_utc(fallback_date)
+    now = dates.naive_utc(now) or datetime.now(UTC).replace(tzinfo=None)
+    try:
+        msg = BytesHeaderParser(policy=email.policy.compat32).parsebytes(raw_headers)
+        result = _headers(msg, raw_headers, fallback_date, now)
+        result.body_html = result.body_text = ""
+    except Exception:  # noqa: BLE001 - same promise as parse_message
+        result = _unparseable(raw_headers, fallback_date, now)
+        result.attachments = []
+    result.warnings = _unique([*result.warnings, limits.TOO_LARGE])
+    return result
 
 
 # ---------------------------------------------------------------------------- parsing
 
 
 class _Walker:
-    """One pass over the MIME tree: body pieces and attachments, in document order."""
+    """One pass over the MIME tree: body pieces and attachments, in document order.
 
-    def __init__(self, warnings):
+    Bounded: parts beyond ``max_parts`` (or nested deeper than ``limits.MAX_DEPTH``) are skipped and
+    attachments beyond ``max_attachments`` counted but not kept; the caller then attaches the raw source.
+    """
+
+    def __init__(self, warnings, max_parts=limits.MAX_PARTS, max_attachments=limits.MAX_ATTACHMENTS):
         self.warnings = warnings
         self.attachments = []
+        self.max_parts = max_parts
+        self.max_attachments = max_attachments
+        self.parts = 0
+        self.skipped = False
+        self.dropped = 0
 
-    def walk(self, part):
+    def walk(self, part, depth=0):
         """Return ``(html, text)`` for this subtree (each None when absent) and collect its attachments."""
+        self.parts += 1
+        if self.parts > self.max_parts or depth > limits.MAX_DEPTH:
+            self.skipped = True
+            return None, None
         if part.is_multipart() and part.get_content_maintype() != "message":
             children = part.get_payload()
-            results = [self.walk(child) for child in children if isinstance(child, Message)]
+            results = []
+            for child in children:
+                if isinstance(child, Message):
+                    results.append(self.walk(child, depth + 1))
+                if self.skipped and self.parts > self.max_parts:
+                    break
             if part.get_content_type() == "multipart/alternative":
                 return _best_alternative(results)
             return _concatenate(results)
@@ -225,6 +286,9 @@ class _Walker:
         name = filename or info.filename
         if mimetype == "application/octet-stream" and name:
             mimetype = (mimetypes.guess_type(name, strict=False)[0] or mimetype).lower()
+        if len(self.attachments) >= self.max_attachments:
+            self.dropped += 1
+            return
         if not name:
             name = f"{FALLBACK_STEM}-{len(self.attachments) + 1}{_extension(mimetype)}"
         self.attachments.append(Attachment(name, content, mimetype, info.content_id))
@@ -278,8 +342,47 @@ class _PartInfo:
         )
 
 
-def _parse(raw, fallback_date):
+def _parse(raw, fallback_date, now, max_parts, max_attachments):
     msg = email.message_from_bytes(raw, policy=email.policy.compat32)
+    result = _headers(msg, raw, fallback_date, now)
+    warnings = result.warnings
+
+    walker = _Walker(warnings, max_parts, max_attachments)
+    html_body, text_body = walker.walk(msg)
+    result.attachments = walker.attachments
+    result.body_text = _clean_text(text_body or "")
+    result.body_html = _clean_text(html_body) if html_body is not None else _text_to_html(result.body_text)
+    if not result.body_html.strip():
+        result.body_html = _text_to_html(result.body_text)  # blank HTML alternative: show the text one
+    _mark_inline(result)
+
+    defects = sum(len(part.defects) for part in itertools.islice(msg.walk(), max_parts))
+    if defects:
+        warnings.append(f"defects:{defects}")
+    if walker.skipped:
+        warnings.append(limits.TOO_MANY_PARTS)
+    if not msg.keys() and raw.strip():
+        # Not an email at all: show what could be read, and keep the source.
+        warnings.append("unparseable")
+        result.attachments.append(_raw_attachment(raw))
+    elif not result.body_html and not result.body_text.strip() and not result.attachments and _has_body(raw):
+        warnings.append("no-body")
+        result.attachments.append(_raw_attachment(raw))
+    elif walker.skipped or walker.dropped:
+        # Not everything was walked or kept: the raw source is, within the attachment cap.
+        dropped = walker.dropped
+        if len(result.attachments) >= max_attachments:
+            dropped += len(result.attachments) - max_attachments + 1
+            del result.attachments[max_attachments - 1 :]
+        if dropped:
+            warnings.append(f"{limits.ATTACHMENTS_DROPPED}:{dropped}")
+        result.attachments.append(_raw_attachment(raw))
+    result.warnings = _unique(warnings)
+    return result
+
+
+def _headers(msg, raw, fallback_date, now):
+    """Everything that comes from the header block (ids, sender, recipients, subject, dates)."""
     warnings = []
     result = ParsedMessage(warnings=warnings)
 
@@ -306,40 +409,17 @@ def _parse(raw, fallback_date):
         for name in ROUTING_HEADERS
     }
 
-    result.date = _parse_date(msg.get("date"))
-    if result.date is None:
-        result.date = fallback_date
-        warnings.append("no-date")
-
-    walker = _Walker(warnings)
-    html_body, text_body = walker.walk(msg)
-    result.attachments = walker.attachments
-    result.body_text = _clean_text(text_body or "")
-    result.body_html = _clean_text(html_body) if html_body is not None else _text_to_html(result.body_text)
-    if not result.body_html.strip():
-        result.body_html = _text_to_html(result.body_text)  # blank HTML alternative: show the text one
-    _mark_inline(result)
-
-    defects = sum(len(part.defects) for part in msg.walk())
-    if defects:
-        warnings.append(f"defects:{defects}")
-    if not msg.keys() and raw.strip():
-        # Not an email at all: show what could be read, and keep the source.
-        warnings.append("unparseable")
-        result.attachments.append(_raw_attachment(raw))
-    elif not result.body_html and not result.body_text.strip() and not result.attachments and _has_body(raw):
-        warnings.append("no-body")
-        result.attachments.append(_raw_attachment(raw))
-    result.warnings = _unique(warnings)
+    _set_dates(result, msg.get("date"), fallback_date, now)
     return result
 
 
-def _unparseable(raw, fallback_date):
+def _unparseable(raw, fallback_date, now):
     """Last resort: a few headers found by regex in the header block, and the raw source attached."""
     result = ParsedMessage(
         warnings=["unparseable"], attachments=[_raw_attachment(raw)], headers=dict.fromkeys(ROUTING_HEADERS, "")
     )
     result.message_id, result.message_id_is_digest = message_digest(raw), True
+    date_header = None
     with contextlib.suppress(Exception):  # best effort only: the raw source is already attached
         match = _HEADER_END.search(raw, 0, 1 << 20)
         head = _unfold(_fallback_decode(raw[: match.start() if match else 1 << 16]))
@@ -355,11 +435,21 @@ def _unparseable(raw, fallback_date):
         message_ids = _message_ids(header("message-id"))
         if message_ids:
             result.message_id, result.message_id_is_digest = message_ids[0], False
-        result.date = _parse_date(header("date"))
+        date_header = header("date") or None
+    _set_dates(result, date_header, fallback_date, now)
+    return result
+
+
+def _set_dates(result, value, fallback_date, now):
+    """``header_date`` as written, ``date`` the sane one: an absurd sender date never reaches a deadline."""
+    with contextlib.suppress(Exception):  # never raise: a broken Date header is just no date
+        result.header_date = _parse_date(value)
+    result.date = dates.clamp_header_date(result.header_date, now)
     if result.date is None:
         result.date = fallback_date
         result.warnings.append("no-date")
-    return result
+        if value is not None and str(value).strip():
+            result.warnings.append("bad-date")
 
 
 # ---------------------------------------------------------------------------- body helpers
@@ -568,7 +658,7 @@ def _joined(msg, name):
 def _message_ids(value):
     ids = []
     for match in _MSGID.finditer(_header_text(value)):
-        inner = _WHITESPACE.sub("", match.group(1))
+        inner = _CONTROL.sub("", _WHITESPACE.sub("", match.group(1)))
         if inner:
             ids.append(f"<{inner}>")
     if not ids and value is not None:
@@ -579,20 +669,7 @@ def _message_ids(value):
 
 
 def _parse_date(value):
-    text = _unfold(_header_text(value)).strip()
-    if not text:
-        return None
-    try:
-        parsed = email.utils.parsedate_to_datetime(text)
-        return _naive_utc(parsed) if parsed else None
-    except Exception:  # noqa: BLE001 - ValueError, TypeError, OverflowError... all mean "no usable date"
-        return None
-
-
-def _naive_utc(value):
-    if value.tzinfo is not None:
-        value = value.astimezone(UTC).replace(tzinfo=None)
-    return value
+    return dates.parse_header_date(_unfold(_header_text(value)[: dates.MAX_DATE_TEXT * 4]))
 
 
 # ---------------------------------------------------------------------------- text helpers

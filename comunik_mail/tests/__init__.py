@@ -2,7 +2,9 @@ from . import test_account_connection
 from . import test_account_french
 from . import test_account_primary
 from . import test_account_security
+from . import test_security_attacks
 from . import test_account_tour
+from . import test_account_edit_tour
 from . import test_sync
 from . import test_workflow
 from . import test_reply

@@ -67,6 +67,8 @@ class ComunikMailCase(TransactionCase):
     def setUpClass(cls):
         super().setUpClass()
         cls.dovecot, cls.smtp = use_real_servers()
+        # The test mail servers listen on loopback, which non-admins may only reach when an admin allows it.
+        cls.env["ir.config_parameter"].sudo().set_param("comunik_mail.allowed_private_hosts", HOST)
         cls.admin = new_test_user(
             cls.env, "cmk_admin", groups="base.group_user,comunik_mail.group_comunik_mail_admin", name="Adèle Admin"
         )

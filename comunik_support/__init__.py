@@ -1,0 +1,1 @@
+"""Shared test, demo and benchmark support code (no Odoo imports)."""
