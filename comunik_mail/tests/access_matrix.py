@@ -68,6 +68,7 @@ ACCOUNT, CONVERSATION = "comunik.mail.account", "comunik.mail.conversation"
 TEMPLATE, TEMPLATE_FOLDER = "comunik.mail.template", "comunik.mail.template.folder"
 LABEL, BANNER, FOLDER = "comunik.mail.label", "comunik.mail.banner.config", "comunik.mail.folder"
 STATISTICS, WIZARD = "comunik.mail.statistics", "comunik.mail.assign.wizard"
+LOG = "comunik.mail.connection.log"
 
 #: Target records of each model's cells (``own``/``other``/``self`` resolve per role).
 TARGETS = {
@@ -80,6 +81,8 @@ TARGETS = {
     FOLDER: ("fS",),
     STATISTICS: ("stS",),
     WIZARD: ("own",),
+    LOG: ("log",),
+    "ir.mail_server": ("smtpP",),
     "crm.lead": ("lead",),
     "hr.department": ("D",),
     "mail.message": ("mS",),
@@ -121,7 +124,6 @@ METHODS = {
     (CONVERSATION, "action_resend_failed"): "readers",
     (CONVERSATION, "action_open_inbox"): "email_users",
     (CONVERSATION, "message_post"): "readers",
-    (CONVERSATION, "message_new"): "admins",  # creates a conversation: like create
     (LABEL, "read"): "email_users",
     (LABEL, "search_read"): "email_users",
     (LABEL, "web_read"): "email_users",
@@ -190,6 +192,15 @@ METHODS = {
     (WIZARD, "default_get"): "any_outcome",  # defaults from the context only
     # On the role's own wizard of cS: roles that cannot read cS see it empty, assigning nothing.
     (WIZARD, "action_assign"): ("dispatchers", NOOP_OK),
+    # The audit trail of connection tests: admins read it, the addon alone writes it.
+    (LOG, "read"): "admins",
+    (LOG, "search_read"): "admins",
+    (LOG, "web_read"): "admins",
+    (LOG, "write"): "fields",
+    (LOG, "create"): "create",
+    (LOG, "unlink"): "nobody",
+    (LOG, "copy"): "nobody",
+    (LOG, "onchange"): "any_outcome",
     ("crm.lead", "action_open_comunik_conversations"): "any_outcome",  # an action, no data
     ("mail.thread", "mail_allowed_qweb_expressions"): "anyone",  # a constant whitelist
     # Opening a composer copies the published templates for its model (sudo): internal users only.
@@ -205,7 +216,7 @@ _ACCOUNT_MANAGED = (
 _THREAD = "message_follower_ids message_ids message_partner_ids website_message_ids"
 _ACCOUNT_SUPERUSER = (
     "fetchmail_server_id mail_server_id folder_ids conversation_ids sync_enabled sync_state sync_date "
-    "sync_error_message sync_error_date sync_error_count " + _THREAD
+    "sync_error_message sync_error_date sync_error_count sync_retry_date sync_auth_failure_count"
 )
 _CONVERSATION_SUPERUSER = (
     "account_id active assign_date category close_date date_first date_last deadline email_from "
@@ -226,6 +237,10 @@ FIELDS = {
     **_policies(ACCOUNT, _ACCOUNT_MANAGED, "managers"),
     **_policies(ACCOUNT, "category owner_id department_ids dispatcher_ids", "admins"),
     **_policies(ACCOUNT, _ACCOUNT_SUPERUSER, "nobody"),
+    # mail.thread on a box: following it is editing it (managers); relinking followers or messages needs
+    # Odoo's own rights on mail.followers / mail.message, which only Settings admins have.
+    (ACCOUNT, "message_partner_ids"): "managers",
+    **_policies(ACCOUNT, "message_follower_ids message_ids website_message_ids", "settings"),
     **_policies(CONVERSATION, "label_ids partner_id", "readers"),
     **_policies(CONVERSATION, _CONVERSATION_SUPERUSER, "nobody"),
     **_policies(LABEL, "active color name recipient_emails", "admins"),
@@ -242,7 +257,10 @@ FIELDS = {
     **_policies(STATISTICS, _STATISTICS, "nobody"),  # a SQL view
     **_policies(WIZARD, "priority user_id", "own"),  # its action_assign re-checks
     (WIZARD, "conversation_ids"): "readers_of_P",  # adds cP to the role's own wizard on cS
+    **_policies(LOG, "user_id account_id email protocol host port result", "nobody"),
     ("crm.lead", "comunik_conversation_ids"): "nobody",
+    # Odoo's ACL: ir.mail_server is Settings only; a Settings admin may share a box's server on purpose.
+    ("ir.mail_server", "comunik_private"): "settings",
     # Odoo's HR officers (hr ACL): none of the roles here.
     ("hr.department", "resource_calendar_id"): "nobody",
     **_policies("mail.message", "comunik_account_id comunik_folder_id comunik_uid", "nobody"),
@@ -262,6 +280,7 @@ CREATES = {
     FOLDER: (("new", "nobody"),),
     STATISTICS: (("new", "nobody"),),
     WIZARD: (("on_cS", "readers"),),
+    LOG: (("new", "nobody"),),
 }
 
 

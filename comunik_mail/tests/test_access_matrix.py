@@ -76,6 +76,9 @@ class TestAccessMatrix(HttpCase):
         env["hr.employee"].create(
             {"name": "Matrix member", "user_id": cls.users["member"].id, "department_id": departments[0].id}
         )
+        # Loopback hosts (closed ports) are allowed for everybody here: the matrix tests rights, not host policy.
+        env["ir.config_parameter"].set_param("comunik_mail.allowed_private_hosts", "127.0.0.0/8")
+        env["ir.config_parameter"].set_param("comunik_mail.connection_timeout", "1")
         port = unused_port()
         Account = env[am.ACCOUNT]
         shared = Account.create(
@@ -190,6 +193,8 @@ class TestAccessMatrix(HttpCase):
             "F": template_folders[0].id,
             "Tpub": published.id,
             "Tdraft": draft.id,
+            "smtpP": personal.mail_server_id.id,
+            "log": env[am.LOG].create({"user_id": cls.users["owner"].id, "account_id": personal.id, "host": "x"}).id,
             "mtpub": published.with_context(active_test=False).mail_template_ids[:1].id,
             "stpub": sms.sms_template_ids[:1].id,
             "lead": leads[0].id,
@@ -296,15 +301,10 @@ class TestAccessMatrix(HttpCase):
         """ids, context and kwargs of one method cell."""
         tid = self.target_id(role, model, key) if key else None
         member = self.users["member"].id
-        box = self.records.get(am.BOX_OF.get(key, ""), self.records["S"])
         model_level = {
             "search_read": {"domain": [["id", "=", tid]], "fields": ["display_name"]},
             "web_search_read": {"domain": [["id", "=", tid]], "specification": {"display_name": {}}},
             "onchange": {"values": {}, "field_names": [], "fields_spec": {"display_name": {}}},
-            "message_new": {
-                "msg_dict": {"subject": "Matrix", "email_from": "x@matrix.test", "body": "x", "to": "s@matrix.test"},
-                "custom_values": {"account_id": box},
-            },
             "mail_allowed_qweb_expressions": {},
             "action_open_inbox": {},
             "get_banner": {},
@@ -339,7 +339,7 @@ class TestAccessMatrix(HttpCase):
         port = unused_port()
         box = {
             "email": f"new-{role}@matrix.test",
-            "imap_host": "127.0.0.9",
+            "imap_host": "127.0.0.9",  # loopback, closed port: never a connection
             "imap_port": port,
             "imap_user": "new",
             "imap_password": "new",
@@ -359,6 +359,7 @@ class TestAccessMatrix(HttpCase):
             am.TEMPLATE_FOLDER: {"name": "New"},
             am.FOLDER: {"account_id": self.records["S"], "name": "Archive"},
             am.STATISTICS: {"state": "closed"},
+            am.LOG: {"user_id": self.users[role].id, "host": "forged"},
         }[model]
 
     def new_value(self, model, record_id, fname):
@@ -366,7 +367,12 @@ class TestAccessMatrix(HttpCase):
         record = self.env[model].with_context(active_test=False).browse(record_id)
         field = record._fields[fname]
         current = record[fname]
-        special = {"recipient_emails": "other@matrix.test", "email": "changed@matrix.test"}
+        special = {
+            "recipient_emails": "other@matrix.test",
+            "email": "changed@matrix.test",
+            "imap_host": "127.0.0.8",
+            "smtp_host": "127.0.0.8",
+        }
         if fname in special:
             return special[fname]
         kind = field.type
