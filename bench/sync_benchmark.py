@@ -1,18 +1,14 @@
 # Run inside `odoo-bin shell` by bin/benchmark-sync (``env`` is provided by the shell).
 # ruff: noqa: F821
-import importlib.util
 import os
 import resource
 import time
 from datetime import UTC, datetime
 
-from odoo.addons.comunik_mail.tests.servers import HOST, SMTPS_PORT, DovecotServer
+from comunik_support import corpus
+from comunik_support.servers import HOST, SMTPS_PORT, DovecotServer
 
 N = int(os.environ.get("BENCH_N", "5000"))
-ROOT = os.environ["BENCH_ROOT"]
-spec = importlib.util.spec_from_file_location("mail_corpus", os.path.join(ROOT, "demo", "mail_corpus.py"))
-corpus = importlib.util.module_from_spec(spec)
-spec.loader.exec_module(corpus)
 
 dovecot = DovecotServer(imaps_port=39993, imap_port=39143)  # not the test suite ports
 dovecot.start()

@@ -8,6 +8,14 @@ CACHE_DIR=${COMUNIK_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/comunik_mail}
 VENV=${COMUNIK_VENV:-$CACHE_DIR/venv}
 LOCAL_DIR=$ROOT/.local
 ODOO_ARCHIVE_URL=${ODOO_ARCHIVE_URL:-https://nightly.odoo.com/19.0/nightly/src/odoo_19.0.latest.tar.gz}
+# comunik_support (test, demo and benchmark support code) is imported from this checkout by every process the
+# commands start (pytest, odoo-bin and its tests, odoo-bin shell scripts, demo servers). PYTHONPATH rather than a
+# .pth file in the virtualenv: the virtualenv is shared by every checkout, the environment is per run.
+export PYTHONPATH=$ROOT${PYTHONPATH:+:$PYTHONPATH}
+# Odoo renders each module's description with docutils when it installs it, and docutils prints the mistakes it
+# finds to stderr: Odoo's own "mail" module description has one ("<string>:38: (ERROR/3) Unexpected indentation").
+# Only severe docutils problems are printed (comunik_mail's README.rst is checked strictly by tests_services).
+export DOCUTILSCONFIG=$ROOT/bin/docutils.conf
 
 log() { printf '\033[1;34m[comunik]\033[0m %s\n' "$*" >&2; }
 die() { printf '\033[1;31m[comunik]\033[0m %s\n' "$*" >&2; exit 1; }
@@ -52,13 +60,17 @@ ensure_odoo() {
 
 pick_python() {
     if [ -n "${COMUNIK_PYTHON:-}" ]; then echo "$COMUNIK_PYTHON"; return; fi
-    local candidate
-    for candidate in python3.12 "$HOME/.pyenv/versions/3.12"*/bin/python3.12 python3.11 python3; do
-        if command -v "$candidate" >/dev/null 2>&1; then
-            if "$candidate" -c 'import sys; sys.exit(not (3, 11) <= sys.version_info[:2] < (3, 13))'; then
-                command -v "$candidate"; return
-            fi
-        fi
+    local candidate found
+    # Probe quietly: a pyenv shim of a version that is installed but not selected is on PATH and prints
+    # "pyenv: python3.12: command not found ... pyenv global" when run. The interpreter behind a shim that works
+    # is returned (sys.executable), so the virtualenv never depends on the shim.
+    for candidate in python3.12 "$HOME"/.pyenv/versions/3.12*/bin/python3.12 \
+                     python3.11 "$HOME"/.pyenv/versions/3.11*/bin/python3.11 python3; do
+        command -v "$candidate" >/dev/null 2>&1 || continue
+        found=$("$candidate" -c 'import sys
+ok = (3, 11) <= sys.version_info[:2] < (3, 13)
+print(sys.executable if ok else "")' 2>/dev/null) || continue
+        if [ -n "$found" ]; then echo "$found"; return; fi
     done
     die "Python 3.11 or 3.12 is required (set COMUNIK_PYTHON)."
 }
@@ -137,6 +149,34 @@ ensure_postgres() {
 
 odoo_bin() {
     "$PY" "$ODOO_SRC/odoo-bin" --addons-path="$ODOO_SRC/addons,$ROOT" --http-interface=127.0.0.1 "$@"
+}
+
+db_exists() {
+    "$PY" - "$1" <<'PYEOF'
+import sys, psycopg2
+conn = psycopg2.connect(dbname="postgres")
+cur = conn.cursor()
+cur.execute("SELECT 1 FROM pg_database WHERE datname = %s", (sys.argv[1],))
+sys.exit(0 if cur.fetchone() else 1)
+PYEOF
+}
+
+# ensure_test_db NAME [always]: a database with comunik_mail installed and French loaded, as bin/test installs it
+# (no test run); created when missing, upgraded when it exists and "always" is given.
+ensure_test_db() {
+    local db=$1 log=$LOCAL_DIR/test-db-$1.log
+    mkdir -p "$LOCAL_DIR/filestore"
+    if ! db_exists "$db"; then
+        log "Creating database '$db' with comunik_mail (log: $log)"
+        odoo_bin -d "$db" --data-dir="$LOCAL_DIR/filestore" -i comunik_mail --load-language=fr_FR \
+            --stop-after-init --no-http --max-cron-threads=0 --log-level=warn >"$log" 2>&1 \
+            || { tail -20 "$log" >&2; die "installing comunik_mail in '$db' failed"; }
+    elif [ "${2:-}" = always ]; then
+        log "Upgrading comunik_mail in database '$db' (log: $log)"
+        odoo_bin -d "$db" --data-dir="$LOCAL_DIR/filestore" -u comunik_mail \
+            --stop-after-init --no-http --max-cron-threads=0 --log-level=warn >"$log" 2>&1 \
+            || { tail -20 "$log" >&2; die "upgrading comunik_mail in '$db' failed"; }
+    fi
 }
 
 prepare() {

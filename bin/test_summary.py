@@ -53,19 +53,27 @@ def odoo_counts(path, rc):
 
 def main():
     parser = argparse.ArgumentParser()
-    parser.add_argument("--junit", action="append", required=True, help="pytest JUnit XML report (repeatable)")
-    parser.add_argument("--odoo-log", required=True)
+    parser.add_argument("--junit", action="append", default=[], help="pytest JUnit XML report (repeatable)")
+    parser.add_argument("--odoo-log", help="log of the Odoo test run (none: the Odoo part did not run)")
     parser.add_argument("--odoo-rc", type=int, default=0)
+    parser.add_argument("--parts", default="services,odoo,e2e", help="the parts bin/test ran (comma-separated)")
     args = parser.parse_args()
     p1 = f1 = s1 = 0
     n1 = []
     for path in args.junit:
         passed, failed, skipped, notes = junit_counts(path)
         p1, f1, s1, n1 = p1 + passed, f1 + failed, s1 + skipped, n1 + notes
-    p2, f2, s2, n2 = odoo_counts(args.odoo_log, args.odoo_rc)
+    p2 = f2 = s2 = 0
+    n2 = []
+    if args.odoo_log:
+        p2, f2, s2, n2 = odoo_counts(args.odoo_log, args.odoo_rc)
+    if args.parts != "services,odoo,e2e":
+        n2.append(f"only these parts ran: {args.parts.replace(',', ', ')}")
     for note in n1 + n2:
         print(f"note: {note}")
-    print(f"pytest: {p1} passed, {f1} failed, {s1} skipped | odoo: {p2} passed, {f2} failed, {s2} skipped")
+    pytest_counts = f"{p1} passed, {f1} failed, {s1} skipped" if args.junit else "not run"
+    odoo = f"{p2} passed, {f2} failed, {s2} skipped" if args.odoo_log else "not run"
+    print(f"pytest: {pytest_counts} | odoo: {odoo}")
     if s1 + s2:
         print("Skipped tests count as failures (a skipped browser tour proves nothing).")
     passed, failed, skipped = p1 + p2, f1 + f2 + s1 + s2, s1 + s2

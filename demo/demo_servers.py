@@ -4,10 +4,12 @@
     python demo/demo_servers.py stop DIR
     python demo/demo_servers.py smtp DIR    # (internal) the SMTP sink process, writing .eml files to DIR/sent
 
+bin/run starts it with the repository root on PYTHONPATH (for comunik_support); by hand: PYTHONPATH=. python ...
+The demo emails are the .eml files of comunik_support/demo_mail/.
+
 Ports (loopback): IMAPS 29993, IMAP 29143, SMTPS 29465, SMTP 29587. Password of every demo mailbox: ``demo``.
 """
 
-import importlib.util
 import os
 import signal
 import subprocess
@@ -16,20 +18,10 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
+from comunik_support import corpus, servers
+
 IMAPS_PORT, IMAP_PORT, SMTPS_PORT, SMTP_PORT = 29993, 29143, 29465, 29587
 PASSWORD = "demo"
-
-
-def _load(name, path):
-    spec = importlib.util.spec_from_file_location(name, path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-servers = _load("comunik_demo_servers", ROOT / "comunik_mail" / "tests" / "servers.py")
-corpus = _load("comunik_demo_corpus", ROOT / "demo" / "mail_corpus.py")
 
 
 def _dovecot(workdir):

@@ -15,7 +15,7 @@ import uuid
 import psycopg2
 import pytest
 
-from tests_services.conftest import servers
+from comunik_support import servers
 
 DB = os.environ.get("COMUNIK_E2E_DB")
 ODOO_SRC = os.environ.get("ODOO_SRC", "/opt/odoo-19.0")
@@ -31,7 +31,7 @@ def _database():
 
 SHELL_PRELUDE = """
 import json, sys
-from odoo.addons.comunik_mail.tests.servers import HOST, IMAPS_PORT, SMTPS_PORT
+from comunik_support.servers import HOST, IMAPS_PORT, SMTPS_PORT
 """
 
 
@@ -48,6 +48,7 @@ def odoo_shell(script, env_extra=None, wait=True):
         "--log-level=warn",
     ]
     env = dict(os.environ, **(env_extra or {}))
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [ROOT, env.get("PYTHONPATH")]))  # comunik_support
     process = subprocess.Popen(
         command,
         stdin=subprocess.PIPE,

@@ -1,6 +1,5 @@
-"""Load comunik_mail's ORM-free modules by path: these tests need no Odoo at all."""
+"""Load comunik_mail's ORM-free modules without the addon: these tests need no Odoo at all."""
 
-import importlib.util
 import os
 import sys
 import types
@@ -8,15 +7,9 @@ from pathlib import Path
 
 import pytest
 
+from comunik_support import servers
+
 ADDON = Path(__file__).resolve().parent.parent / "comunik_mail"
-
-
-def _load(name, path):
-    spec = importlib.util.spec_from_file_location(name, path)
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[name] = module
-    spec.loader.exec_module(module)
-    return module
 
 
 # Empty parent packages so that "comunik_mail.services.x" never runs the addon's __init__ (which imports odoo).
@@ -25,8 +18,6 @@ for package, folder in (("comunik_mail", ADDON), ("comunik_mail.services", ADDON
         module = types.ModuleType(package)
         module.__path__ = [str(folder)]
         sys.modules[package] = module
-
-servers = _load("comunik_mail_test_servers", ADDON / "tests" / "servers.py")
 
 
 @pytest.fixture(scope="session")

@@ -3,8 +3,7 @@ import uuid
 import pytest
 
 from comunik_mail.services import connection
-
-from .conftest import servers
+from comunik_support import servers
 
 
 @pytest.fixture

@@ -1,9 +1,7 @@
-"""demo/mail_corpus.py: demo mailboxes and benchmark messages are valid, threaded, dated and deterministic."""
+"""comunik_support.corpus: demo mailboxes and benchmark messages are valid, threaded, dated and deterministic."""
 
 import email
-import importlib.util
 import re
-import sys
 import time
 import zipfile
 from datetime import UTC, datetime, timedelta, timezone
@@ -12,23 +10,11 @@ from email.header import decode_header, make_header
 from email.parser import BytesHeaderParser
 from email.utils import getaddresses, parsedate_to_datetime
 from io import BytesIO
-from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
 
-PATH = Path(__file__).resolve().parent.parent / "demo" / "mail_corpus.py"
-
-
-def _load():
-    spec = importlib.util.spec_from_file_location("comunik_demo_mail_corpus", PATH)
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # dataclasses need the module registered
-    spec.loader.exec_module(module)
-    return module
-
-
-corpus = _load()
+from comunik_support import corpus
 
 SUPPORT = "support@demo.comunik.test"
 COMMERCIAL = "commercial@demo.comunik.test"
@@ -221,6 +207,19 @@ def test_demo_personal_box(afternoon_demo):
     assert any(
         msg["From"].addresses[0].addr_spec.endswith("@demo.comunik.test") for _mail, msg in mails
     ), "internal mail"
+
+
+def test_demo_files_loaded_whole_and_cleaned():
+    """Every .eml file is loaded once, its X-Comunik-Demo-* headers removed, the same bytes whatever the day."""
+    files = sorted(corpus.DEMO_MAIL_DIR.rglob("*.eml"))
+    assert files == sorted(path for box in corpus.MAILBOXES for path in corpus.demo_files(box))
+    first, second = corpus.demo_mailboxes(NOWS["afternoon"]), corpus.demo_mailboxes(NOWS["utc-morning"])
+    assert sum(len(mails) for mails in first.values()) == len(files)
+    for box, mails in first.items():
+        for mail, other in zip(mails, second[box], strict=True):
+            assert b"X-Comunik-Demo" not in mail.raw
+            assert mail.raw.partition(b"\r\nDate: ")[0] == other.raw.partition(b"\r\nDate: ")[0]
+    assert sum(path.stat().st_size for path in files) < 2 * 1024 * 1024
 
 
 def test_demo_naive_now_is_local_time():

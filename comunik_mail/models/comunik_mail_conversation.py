@@ -287,7 +287,11 @@ class ComunikMailConversation(models.Model):
     @api.private  # the mail gateway's entry point: its custom values would pick the account
     @api.model
     def message_new(self, msg_dict, custom_values=None):
-        """Mail routed here by Odoo's own incoming mail server lands in the account that owns it."""
+        """Mail routed here by Odoo's own incoming mail server lands in the account that owns it.
+
+        Private (never callable over RPC): only the mail gateway, already trusted, runs it; the sudo
+        below only finds the account of the gateway's own server.
+        """
         values = dict(custom_values or {})
         server_id = self.env.context.get("default_fetchmail_server_id")
         if server_id and "account_id" not in values:

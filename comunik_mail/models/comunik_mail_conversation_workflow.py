@@ -303,6 +303,7 @@ class ComunikMailConversation(models.Model):
     def message_post(self, **kwargs):
         external = len(self) == 1 and self.account_id and self._is_external_reply(kwargs)
         if external:
+            self.check_access("read")  # posting needs read access (_mail_post_access); checked before the sudo
             account = self.account_id.sudo()
             # The author stays the user even though the address is the account's (Odoo would look the
             # author up by that address and find nobody).

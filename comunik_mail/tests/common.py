@@ -6,7 +6,7 @@ from unittest.mock import patch
 
 from odoo.tests import TransactionCase, new_test_user
 
-from .servers import HOST, IMAP_PORT, IMAPS_PORT, SMTP_PORT, SMTPS_PORT, get_servers
+from comunik_support.servers import HOST, IMAP_PORT, IMAPS_PORT, SMTP_PORT, SMTPS_PORT, get_servers
 
 __all__ = [
     "HOST",
