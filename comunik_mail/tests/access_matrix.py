@@ -6,6 +6,10 @@
 with a *policy*: the name of a predicate over (role, target record) saying whether the call must
 succeed. ``test_access_matrix`` checks the enumeration equals the classification first, so a new
 method or field cannot ship unclassified, then calls every cell over JSON-2.
+
+Adding a method or field: add its (model, name) to METHODS or FIELDS with the predicate of PREDICATES
+that states who may call it (and, for a method taking arguments, its arguments in
+``TestAccessMatrix.method_args``); a new model also needs TARGETS (its fixture records) and CREATES.
 """
 
 from odoo.fields import Field
