@@ -213,7 +213,8 @@ METHODS = {
 }
 
 _ACCOUNT_MANAGED = (
-    "email sync_period create_lead response_delay mark_read_on_assign account_type active connection_test_count mail_provider "
+    "email sync_period create_lead response_delay mark_read_on_assign account_type active connection_test_count "
+    "mail_provider "
     "imap_host imap_port imap_user imap_password imap_encryption smtp_host smtp_port smtp_user smtp_password "
     "smtp_encryption smtp_same_credentials validity_state validity_message validity_date"
 )
