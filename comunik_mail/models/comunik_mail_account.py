@@ -317,7 +317,7 @@ class ComunikMailAccount(models.Model):
             return
         if vals.get("category", "personal") != "personal" or vals.get("owner_id", self.env.uid) != self.env.uid:
             raise AccessError(self.env._("Only administrators can create or modify a shared account."))
-        if vals.get("department_ids") or vals.get("dispatcher_ids"):
+        if _assigns(vals.get("department_ids")) or _assigns(vals.get("dispatcher_ids")):
             raise AccessError(self.env._("Only administrators can assign departments or dispatchers."))
 
     @api.model_create_multi
@@ -685,3 +685,15 @@ def _mx_lookup(domain):
     if domain.rsplit(".", 1)[-1] in RESERVED_TLDS:
         return []
     return providers.lookup_mx(domain)
+
+
+def _assigns(commands):
+    """Whether many2many commands give the box any department or dispatcher (a copy's empty
+    ``[(6, 0, [])]`` or a clearing command assigns nothing)."""
+    for command in commands or ():
+        if isinstance(command, list | tuple) and (
+            command[0] == 5 or (command[0] == 6 and not command[2]) or command[0] == 3
+        ):
+            continue
+        return True
+    return False

@@ -117,7 +117,7 @@ METHODS = {
     (CONVERSATION, "write"): "fields",
     (CONVERSATION, "create"): "create",
     (CONVERSATION, "unlink"): "admins",
-    (CONVERSATION, "copy"): "admins",
+    (CONVERSATION, "copy"): "nobody",  # conversations come from the sync (superuser) only
     (CONVERSATION, "onchange"): "any_outcome",
     (CONVERSATION, "action_assign"): "dispatchers",
     (CONVERSATION, "action_start"): "workers",
@@ -277,7 +277,7 @@ FIELDS = {
 #: create variants: model -> (variant, policy); values are built by the test from the variant name.
 CREATES = {
     ACCOUNT: (("personal_self", "email_users"), ("personal_other", "admins"), ("shared", "admins")),
-    CONVERSATION: (("in_S", "admins"),),
+    CONVERSATION: (("in_S", "nobody"),),  # conversations come from the sync (superuser) only
     LABEL: (("new", "admins"),),
     BANNER: (("for_other", "nobody"),),
     TEMPLATE: (("new", "admins"),),
