@@ -11,7 +11,7 @@ from odoo import api, fields, models
 from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.tools import SQL, config
 
-from ..services import connection, host_policy, imap_sync, limits
+from ..services import connection, host_policy, imap_sync, limits, providers
 
 #: Our encryption choice -> ir.mail_server's, always verifying certificates as the connection test does.
 SMTP_ENCRYPTION = {"ssl": "ssl_strict", "starttls": "starttls_strict", "none": "none"}
@@ -153,6 +153,12 @@ class ComunikMailAccount(models.Model):
         "SMTP Encryption",
         default="ssl",
         required=True,
+    )
+    mail_provider = fields.Selection(
+        [(provider.key, provider.name) for provider in providers.PROVIDERS] + [(providers.GENERIC, "Other server")],
+        "Provider",
+        help="Recognized from the address (its domain, or the domain's MX servers): it fills the usual servers, "
+        "ports and encryption, which stay editable, and explains what to do when the password is refused.",
     )
     smtp_same_credentials = fields.Boolean(
         "Use the same username and password as for incoming mail (IMAP)",
@@ -335,7 +341,7 @@ class ComunikMailAccount(models.Model):
             return
         if vals.get("category", "personal") != "personal" or vals.get("owner_id", self.env.uid) != self.env.uid:
             raise AccessError(self.env._("Only administrators can create or modify a shared account."))
-        if vals.get("department_ids") or vals.get("dispatcher_ids"):
+        if _assigns(vals.get("department_ids")) or _assigns(vals.get("dispatcher_ids")):
             raise AccessError(self.env._("Only administrators can assign departments or dispatchers."))
 
     @api.model_create_multi
@@ -426,6 +432,34 @@ class ComunikMailAccount(models.Model):
     def _onchange_email(self):
         if self.email and not self.imap_user:
             self.imap_user = self.email.strip()
+        if self.email and not (self.imap_host or self.smtp_host):
+            self._apply_preset(providers.suggest(self.email.strip(), mx_lookup=_mx_lookup))
+
+    @api.onchange("mail_provider")
+    def _onchange_mail_provider(self):
+        """Choosing a provider by hand fills its servers (the generic entry guesses from the domain)."""
+        if not self.mail_provider:
+            return
+        if self.mail_provider in providers.BY_KEY:
+            self._apply_preset(providers.BY_KEY[self.mail_provider].preset())
+        elif providers.domain_of((self.email or "").strip()):
+            self._apply_preset(providers.generic_preset(providers.domain_of(self.email.strip())))
+
+    def _apply_preset(self, preset):
+        """Fill the servers of the recognized provider; the user can still change every value."""
+        if not preset:
+            return
+        self.update(
+            {
+                "mail_provider": preset.provider_key,
+                "imap_host": preset.imap_host,
+                "imap_port": preset.imap_port,
+                "imap_encryption": preset.imap_encryption,
+                "smtp_host": preset.smtp_host,
+                "smtp_port": preset.smtp_port,
+                "smtp_encryption": preset.smtp_encryption,
+            }
+        )
 
     @api.onchange("imap_encryption")
     def _onchange_imap_encryption(self):
@@ -499,12 +533,78 @@ class ComunikMailAccount(models.Model):
             connection.PROTOCOL: self.env._("%(protocol)s: unexpected answer from %(where)s."),
         }
         message = messages[result.code] % {"protocol": protocol, "where": where, "host": settings.host}
-        if result.code == connection.AUTH and settings.host.lower().endswith(GMAIL_HOSTS):
-            message += "\n" + self.env._(
+        if result.code == connection.AUTH:
+            help_text = self._password_help(self._provider_of(settings.host))
+            if help_text:
+                message += "\n" + help_text
+        return message
+
+    def _provider_of(self, host):
+        """The provider whose servers these are (the form may have changed them since it was recognized)."""
+        host = (host or "").lower().rstrip(".")
+        if host.endswith(GMAIL_HOSTS):
+            return "gmail"
+        for provider in providers.PROVIDERS:
+            if host in (provider.imap_host, provider.smtp_host):
+                return provider.key
+        return self.mail_provider if len(self) == 1 else False
+
+    def _password_help(self, provider_key):
+        """What to do when the provider refuses the password (the guide's Gmail help, and its equivalents)."""
+        return {
+            "gmail": self.env._(
                 "For Gmail, use an application password: Manage your Google Account → search for "
                 "“App passwords” → create one and paste it into the Password field."
-            )
-        return message
+            ),
+            "microsoft": self.env._(
+                "Microsoft 365 and Outlook.com no longer accept passwords over IMAP/SMTP: the connection needs a "
+                "Microsoft account sign-in (OAuth)."
+            ),
+            "ovh": self.env._(
+                "Enter the password of the mailbox (not of the OVHcloud customer account); it is changed in the "
+                "OVHcloud Control Panel → Web Cloud → Emails."
+            ),
+            "orange": self.env._(
+                "Enter the password of your Orange address; if it is refused, check in the Mail Orange settings "
+                "that access from an email program is allowed."
+            ),
+            "free": self.env._(
+                "Enter the password of your Free address (the webmail one, not the subscriber area's) and check "
+                "in the subscriber area, email section, that IMAP access is on."
+            ),
+            "sfr": self.env._(
+                "Enter the password of your SFR address (the SFR Mail one) and check in the SFR Mail settings "
+                "that access from an email program is allowed."
+            ),
+            "bbox": self.env._(
+                "Enter the password of your @bbox.fr address (the Bbox webmail one); it is reset from the "
+                "Bouygues Telecom customer area."
+            ),
+            "laposte": self.env._(
+                "Enter the password of your laposte.net address and check in the webmail settings that access "
+                "from an email program is allowed."
+            ),
+            "ionos": self.env._(
+                "Enter the mailbox password set in the IONOS customer area (Email → your address), not the IONOS "
+                "account password."
+            ),
+            "gandi": self.env._(
+                "Enter the mailbox password set in the Gandi interface (Domain → Mailboxes), not the Gandi account "
+                "password."
+            ),
+            "infomaniak": self.env._(
+                "Enter the address's password set in the Infomaniak Manager (Mail Service), or an application "
+                "password if two-factor authentication is on."
+            ),
+            "icloud": self.env._(
+                "Apple refuses the Apple ID password: create an “app-specific password” on appleid.apple.com "
+                "(Sign-In and Security → App-Specific Passwords) and enter it here."
+            ),
+            "yahoo": self.env._(
+                "Yahoo refuses the usual password: generate an application password (Account Info → Account "
+                "Security → Generate app password) and enter it here."
+            ),
+        }.get(provider_key)
 
     def _run_connection_test(self):
         """Check IMAP then SMTP; return the validity values to store.
@@ -977,3 +1077,25 @@ def _is_server_error(exc):
     if isinstance(exc, OSError | imaplib.IMAP4.error | EOFError):
         return True
     return type(exc).__module__.split(".")[0] in ("imapclient", "imaplib", "ssl", "socket")
+
+
+#: Special-use top-level domains (RFC 2606, 6761): no MX to ask the DNS for.
+RESERVED_TLDS = ("test", "example", "invalid", "localhost", "local")
+
+
+def _mx_lookup(domain):
+    if domain.rsplit(".", 1)[-1] in RESERVED_TLDS:
+        return []
+    return providers.lookup_mx(domain)
+
+
+def _assigns(commands):
+    """Whether many2many commands give the box any department or dispatcher (a copy's empty
+    ``[(6, 0, [])]`` or a clearing command assigns nothing)."""
+    for command in commands or ():
+        if isinstance(command, list | tuple) and (
+            command[0] == 5 or (command[0] == 6 and not command[2]) or command[0] == 3
+        ):
+            continue
+        return True
+    return False

@@ -275,6 +275,7 @@ class ComunikMailConversation(models.Model):
     @api.model
     def action_open_inbox(self):
         """Email app entry: the inboxes the user may see, filtered on their primary account if any."""
+        self.check_access("read")  # Email users only (model access), before the action is read with sudo
         action = self.env["ir.actions.act_window"]._for_xml_id("comunik_mail.action_comunik_mail_conversation")
         primary = self.env["comunik.mail.account"].browse(self.env.user.comunik_primary_account_id.id)
         if primary and primary.has_access("read"):

@@ -98,6 +98,13 @@ class ComunikMailTemplate(models.Model):
 
     # ------------------------------------------------------------------ CRUD
 
+    def _has_field_access(self, field, operation):
+        """The Odoo copies are linked by Publish alone (relinking them by hand would offer or hide
+        templates behind the app's back)."""
+        if operation == "write" and field.name in ("mail_template_ids", "sms_template_ids") and not self.env.su:
+            return False
+        return super()._has_field_access(field, operation)
+
     @api.model_create_multi
     def create(self, vals_list):
         templates = super().create(vals_list)
@@ -130,6 +137,7 @@ class ComunikMailTemplate(models.Model):
 
     def action_add_folder(self):
         """« + Ajouter dossier » of the template list (whatever the selected templates)."""
+        self.env["comunik.mail.template.folder"].check_access("create")
         return {
             "type": "ir.actions.act_window",
             "name": self.env._("Add Folder"),
@@ -142,6 +150,7 @@ class ComunikMailTemplate(models.Model):
     @api.model
     def get_placeholders(self):
         """Dynamic fields of the side panel: what to insert and its label, in the user's language."""
+        self.check_access("read")
         labels = {
             "fullname": self.env._("Customer name"),
             "email": self.env._("Email address"),

@@ -21,6 +21,12 @@ class ComunikMailTemplateFolder(models.Model):
     template_ids = fields.One2many("comunik.mail.template", "folder_id", "Templates")
     template_count = fields.Integer("Number of Templates", compute="_compute_template_count")
 
+    def _has_field_access(self, field, operation):
+        """The full name is computed from the parents: never written by hand."""
+        if operation == "write" and field.name == "complete_name" and not self.env.su:
+            return False
+        return super()._has_field_access(field, operation)
+
     @api.depends("name", "parent_id.complete_name")
     def _compute_complete_name(self):
         for folder in self:

@@ -15,3 +15,9 @@ class MailTemplate(models.Model):
         "(comunik_template_id, model_id) WHERE comunik_template_id IS NOT NULL",
         "An Email app template has one email template per model.",
     )
+
+    def _has_field_access(self, field, operation):
+        """Only the Email app's Publish links a copy to its template."""
+        if operation == "write" and field.name == "comunik_template_id" and not self.env.su:
+            return False
+        return super()._has_field_access(field, operation)

@@ -20,3 +20,5 @@ from . import test_template_tour
 from . import test_statistics
 from . import test_statistics_tour
 from . import test_ingestion
+from . import test_access_matrix
+from . import test_json2_api

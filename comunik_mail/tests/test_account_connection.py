@@ -108,3 +108,32 @@ class TestAccountConnection(ComunikMailCase):
         self.assertEqual(account.fetchmail_server_id.sudo().password, password)
         self.assertEqual(account.mail_server_id.sudo().smtp_pass, password)
         self.assertEqual(account.mail_server_id.sudo().smtp_user, login)
+
+
+@tagged("post_install", "-at_install")
+class TestProviderPresets(ComunikMailCase):
+    """The form proposes the servers of the provider recognized from the address; values stay editable."""
+
+    def test_known_provider_fills_the_servers(self):
+        form = Form(self.env["comunik.mail.account"].with_user(self.admin))
+        form.email = "agence.dupont@orange.fr"
+        self.assertEqual(form.mail_provider, "orange")
+        self.assertEqual((form.imap_host, form.imap_port, form.imap_encryption), ("imap.orange.fr", 993, "ssl"))
+        self.assertEqual(form.smtp_host, "smtp.orange.fr")
+        form.smtp_port = 587  # still editable
+        self.assertEqual(form.smtp_port, 587)
+
+    def test_provider_chosen_by_hand_and_generic_guess(self):
+        form = Form(self.env["comunik.mail.account"].with_user(self.admin))
+        form.email = "contact@entreprise.example"
+        self.assertEqual(form.mail_provider, "generic")
+        self.assertEqual(form.imap_host, "imap.entreprise.example")
+        form.mail_provider = "ovh"
+        self.assertEqual((form.imap_host, form.smtp_host), ("ssl0.ovh.net", "ssl0.ovh.net"))
+
+    def test_refused_password_explains_the_provider_help(self):
+        account = self.env["comunik.mail.account"].with_context(lang="fr_FR")
+        refused = connection.CheckResult(connection.AUTH)
+        for host, expected in (("ssl0.ovh.net", "OVHcloud"), ("imap.mail.me.com", "appleid.apple.com")):
+            settings = connection.ServerSettings(host=host, port=993)
+            self.assertIn(expected, account._failure_message("IMAP", settings, refused))
