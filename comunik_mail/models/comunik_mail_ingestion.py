@@ -52,6 +52,18 @@ class Email:
     date: datetime  # receive date: orders the inbox, starts deadlines
     sender_date: datetime | None  # the sender's Date:, when sane (shown)
 
+    @classmethod
+    def of(cls, item, parsed, now):
+        """The pure decisions about one email: its storage key, content digest and dates."""
+        return cls(
+            item=item,
+            parsed=parsed,
+            key=dedupe.dedupe_key(parsed.message_id, item.raw),
+            digest=_digest(item),
+            date=dates.receive_date(item.internal_date, parsed.header_date, now),
+            sender_date=dates.clamp_header_date(parsed.header_date, now),
+        )
+
     # thread_plan.ThreadInput protocol
     @property
     def in_reply_to(self):
@@ -144,14 +156,7 @@ class ComunikMailIngestion(models.AbstractModel):
                 now=now,
                 max_bytes=self._max_message_bytes(),
             )
-        return Email(
-            item=item,
-            parsed=parsed,
-            key=dedupe.dedupe_key(parsed.message_id, item.raw),
-            digest=_digest(item),
-            date=dates.receive_date(item.internal_date, parsed.header_date, now),
-            sender_date=dates.clamp_header_date(parsed.header_date, now),
-        )
+        return Email.of(item, parsed, now)
 
     @api.model
     def _max_message_bytes(self):
@@ -408,14 +413,7 @@ class ComunikMailIngestion(models.AbstractModel):
         parsed = mime.headers_only((item.raw or b"")[: match.start() if match else limits.MAX_HEADER_BYTES])
         parsed.warnings = [w for w in parsed.warnings if w != limits.TOO_LARGE]
         parsed.attachments = [mime.Attachment(mime.RAW_FILENAME, item.raw or b"", mime.RAW_MIMETYPE)]
-        email = Email(
-            item=item,
-            parsed=parsed,
-            key=dedupe.dedupe_key(parsed.message_id, item.raw),
-            digest=_digest(item),
-            date=dates.receive_date(item.internal_date, parsed.header_date, now),
-            sender_date=dates.clamp_header_date(parsed.header_date, now),
-        )
+        email = Email.of(item, parsed, now)
         if not self._dedupe(account, [email]):
             return
         plan = thread_plan.ThreadPlan(

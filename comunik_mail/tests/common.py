@@ -114,6 +114,17 @@ class ComunikMailCase(TransactionCase):
         model = cls.env["comunik.mail.account"].with_user(user or cls.admin)
         return model.create(cls.account_values(login, password, **overrides))
 
+    @classmethod
+    def create_shared_account(cls, **overrides):
+        """A shared box of the test department, dispatched by the test dispatcher."""
+        values = {
+            "category": "shared",
+            "department_ids": [(6, 0, cls.department.ids)],
+            "dispatcher_ids": [(6, 0, cls.dispatcher.ids)],
+        }
+        values.update(overrides)
+        return cls.create_account(**values)
+
 
 class ComunikSyncCase(ComunikMailCase):
     """For tests that synchronize: the sync commits per batch in a cursor of its own, wrapped here
@@ -132,12 +143,3 @@ class ComunikSyncCase(ComunikMailCase):
         environ.start()
         self.addCleanup(environ.stop)
         self.smtp.clear()
-
-    def create_shared_account(self, **overrides):
-        values = {
-            "category": "shared",
-            "department_ids": [(6, 0, self.department.ids)],
-            "dispatcher_ids": [(6, 0, self.dispatcher.ids)],
-        }
-        values.update(overrides)
-        return self.create_account(**values)

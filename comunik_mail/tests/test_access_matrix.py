@@ -7,6 +7,7 @@ from datetime import datetime, timedelta
 from odoo.tests import HttpCase, new_test_user, tagged
 from odoo.tools import mute_logger
 
+from ..models.comunik_mail_account import CONNECTION_FIELDS
 from . import access_matrix as am
 from .common import unused_port
 
@@ -20,16 +21,6 @@ REFUSALS = {
 }
 #: Calls that answer a refusal with an empty result as well (record rules filter, they do not raise).
 READ_LIKE = {"read", "search_read", "web_read", "web_search_read"}
-CONNECTION_FIELDS = (
-    "imap_host",
-    "imap_port",
-    "imap_user",
-    "imap_password",
-    "smtp_host",
-    "smtp_port",
-    "smtp_user",
-    "smtp_password",
-)
 #: Written values the test does not read back: the SMTP login follows IMAP's while smtp_same_credentials.
 UNCHECKED_STORAGE = {"smtp_user", "smtp_password"}
 S_SECRETS = ("127.0.0.2", "127.0.0.3", "s-imap-user@matrix.test", "S-imap-secret", "s-smtp-user", "S-smtp-secret")

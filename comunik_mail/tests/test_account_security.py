@@ -12,11 +12,7 @@ class TestAccountSecurity(ComunikMailCase):
     def setUpClass(cls):
         super().setUpClass()
         cls.personal = cls.create_account(user=cls.owner)
-        cls.shared = cls.create_account(
-            category="shared",
-            department_ids=[(6, 0, [cls.department.id])],
-            dispatcher_ids=[(6, 0, [cls.dispatcher.id])],
-        )
+        cls.shared = cls.create_shared_account()
         cls.Account = cls.env["comunik.mail.account"]
 
     def visible(self, user):

@@ -17,11 +17,7 @@ class TestSecurityAttacks(ComunikSyncCase):
     def setUpClass(cls):
         super().setUpClass()
         cls.personal = cls.create_account(user=cls.owner)
-        cls.shared = cls.create_account(
-            category="shared",
-            department_ids=[(6, 0, [cls.department.id])],
-            dispatcher_ids=[(6, 0, [cls.dispatcher.id])],
-        )
+        cls.shared = cls.create_shared_account()
         cls.other_box = cls.create_account(user=cls.other)
         cls.Account = cls.env["comunik.mail.account"]
         cls.Conversation = cls.env["comunik.mail.conversation"]
