@@ -655,6 +655,13 @@ class ComunikMailAccount(models.Model):
                 )
             )
 
+    def _check_owner_host_policy(self, settings):
+        """A non-admin's personal box is synced only from hosts its owner may use: a host name repointed to a
+        private address after it was checked must not let the sync reach the internal network."""
+        owner = self.owner_id
+        if self.category == "personal" and owner and not owner.has_group("comunik_mail.group_comunik_mail_admin"):
+            self.with_user(owner).with_context(lang=owner.lang)._check_host_allowed(settings.host, settings.port)
+
     def _check_host_policy(self):
         """Hosts being changed must pass the policy (those an admin set before stay as they are)."""
         for account in self:
@@ -932,7 +939,9 @@ class ComunikMailAccount(models.Model):
         new = 0
         more = False
         try:
-            with imap_sync.ImapFolderReader(self.sudo()._imap_settings(), folder.name) as reader:
+            settings = self.sudo()._imap_settings()
+            self._check_owner_host_policy(settings)
+            with imap_sync.ImapFolderReader(settings, folder.name) as reader:
                 first_scan = not folder.uidvalidity
                 plan = reader.plan(
                     int(folder.uidvalidity or 0), int(folder.last_uid or 0), since, int(folder.scan_watermark or 0)
@@ -998,6 +1007,8 @@ class ComunikMailAccount(models.Model):
 
     def _sync_error_message(self, exc):
         """French reason of a failed sync, saying what really failed: the mail server or Odoo's side."""
+        if isinstance(exc, UserError):  # already a French explanation (e.g. a host the owner may not reach)
+            return str(exc)
         account = self.with_context(lang=(self.owner_id or self.env.user).lang or self.env.lang)
         if not _is_server_error(exc):
             # Not the mail server: the database (lock, constraint...) or a bug while storing.

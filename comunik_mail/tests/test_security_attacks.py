@@ -218,3 +218,16 @@ class TestSecurityAttacks(ComunikSyncCase):
         self.personal.with_user(self.owner).write({"imap_password": "S3cret-pass"})
         self.assertFalse(account.sync_retry_date)
         self.assertEqual(account.sync_auth_failure_count, 0)
+
+    def test_sync_of_a_users_box_honours_the_host_policy(self):
+        """Checked again at each sync: a host name repointed to a private address later is refused too."""
+        account = self.personal.sudo()
+        self.env["ir.config_parameter"].sudo().set_param("comunik_mail.allowed_private_hosts", "")
+        self.owner.lang = "fr_FR"
+        result = account._sync()
+        self.assertEqual(result["state"], "error")
+        self.assertIn("réseau privé", result["error"])
+        self.assertFalse(account.conversation_ids)
+        # An admin's box (or once the admin allows the host) syncs.
+        self.env["ir.config_parameter"].sudo().set_param("comunik_mail.allowed_private_hosts", "127.0.0.1")
+        self.assertEqual(account._sync()["state"], "ok")
