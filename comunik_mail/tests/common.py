@@ -8,6 +8,8 @@ from odoo.tests import TransactionCase, new_test_user
 
 from comunik_support.servers import HOST, IMAP_PORT, IMAPS_PORT, SMTP_PORT, SMTPS_PORT, get_servers
 
+from ..models.comunik_mail_account import HOST_POLICY_PARAM
+
 __all__ = [
     "HOST",
     "IMAP_PORT",
@@ -20,10 +22,16 @@ __all__ = [
 ]
 
 
-def use_real_servers():
-    """Start (once per process) the throwaway Dovecot and SMTP sink and trust their certificate."""
+def use_real_servers(env=None, allowed_hosts=HOST):
+    """Start (once per process) the throwaway Dovecot and SMTP sink and trust their certificate.
+
+    With ``env``, also let non-admins reach them: they listen on loopback, which the host policy
+    reserves to admins unless an admin allows it.
+    """
     dovecot, smtp = get_servers()
     os.environ["COMUNIK_MAIL_CA_FILE"] = dovecot.ca_file
+    if env is not None:
+        env["ir.config_parameter"].sudo().set_param(HOST_POLICY_PARAM, allowed_hosts)
     return dovecot, smtp
 
 
@@ -66,9 +74,7 @@ class ComunikMailCase(TransactionCase):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        cls.dovecot, cls.smtp = use_real_servers()
-        # The test mail servers listen on loopback, which non-admins may only reach when an admin allows it.
-        cls.env["ir.config_parameter"].sudo().set_param("comunik_mail.allowed_private_hosts", HOST)
+        cls.dovecot, cls.smtp = use_real_servers(cls.env)
         cls.admin = new_test_user(
             cls.env, "cmk_admin", groups="base.group_user,comunik_mail.group_comunik_mail_admin", name="Adèle Admin"
         )

@@ -11,9 +11,8 @@ class TestAccountEditTour(HttpCase):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        use_real_servers()
+        use_real_servers(cls.env, allowed_hosts=f"{HOST}, localhost")
         cls.env["res.lang"]._activate_lang("fr_FR")
-        cls.env["ir.config_parameter"].sudo().set_param("comunik_mail.allowed_private_hosts", f"{HOST}, localhost")
         user_groups = "base.group_user,comunik_mail.group_comunik_mail_user"
         cls.owner = new_test_user(cls.env, "cmk_edit_owner", groups=user_groups, lang="fr_FR", name="Odile")
         cls.admin = new_test_user(

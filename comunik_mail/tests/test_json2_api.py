@@ -15,9 +15,7 @@ class TestJson2Api(HttpCase):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        cls.dovecot, cls.smtp = use_real_servers()
-        # The test mail servers listen on loopback, which non-admins may only use when an admin allows it.
-        cls.env["ir.config_parameter"].sudo().set_param("comunik_mail.allowed_private_hosts", HOST)
+        cls.dovecot, cls.smtp = use_real_servers(cls.env)
         user_groups = "base.group_user,comunik_mail.group_comunik_mail_user"
         cls.admin = new_test_user(
             cls.env, "cmk_json2_admin", groups="base.group_user,comunik_mail.group_comunik_mail_admin"
