@@ -29,6 +29,8 @@ import time
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult
 
+from .oauth import get_oauth_provider
+
 #: Shifts every test port, so that two test runs can share a machine (e.g. COMUNIK_TEST_PORT_OFFSET=1000).
 _PORT_OFFSET = int(os.environ.get("COMUNIK_TEST_PORT_OFFSET") or 0)
 IMAPS_PORT = 19993 + _PORT_OFFSET  # implicit TLS
@@ -65,7 +67,7 @@ ssl = yes
 ssl_cert = <{cert}
 ssl_key = <{key}
 disable_plaintext_auth = no
-auth_mechanisms = plain login
+auth_mechanisms = {auth_mechanisms}
 auth_verbose = yes
 auth_failure_delay = 0
 login_trusted_networks = {host}/32
@@ -77,9 +79,10 @@ first_valid_gid = {mail_gid}
 mail_location = maildir:{workdir}/mail/%u
 passdb {{
   driver = dict
+  mechanisms = plain login
   args = {workdir}/dict-auth.conf
 }}
-userdb {{
+{oauth_passdb}userdb {{
   driver = static
   args = uid={mail_uid} gid={mail_gid} home={workdir}/mail/%u
 }}
@@ -109,6 +112,24 @@ key password {{
 passdb_fields {{
   password = %{{dict:password}}
 }}
+"""
+
+
+# XOAUTH2 / OAUTHBEARER logins: the token is checked by the fake provider (comunik_support.oauth), and the
+# introspection's email must be the login, so a token of one mailbox never opens another.
+_OAUTH_PASSDB = """\
+passdb {{
+  driver = oauth2
+  mechanisms = xoauth2 oauthbearer
+  args = {workdir}/dovecot-oauth2.conf.ext
+}}
+"""
+_OAUTH_CONFIG = """\
+introspection_mode = post
+introspection_url = {url}
+username_attribute = email
+active_attribute = active
+active_value = true
 """
 
 
@@ -193,7 +214,8 @@ def _accounts():
 class DovecotServer:
     """A private Dovecot IMAP server (its own daemon) with its users and maildirs under ``workdir``."""
 
-    def __init__(self, workdir=None, imaps_port=IMAPS_PORT, imap_port=IMAP_PORT):
+    def __init__(self, workdir=None, imaps_port=IMAPS_PORT, imap_port=IMAP_PORT, oauth_introspection_url=None):
+        self.oauth_introspection_url = oauth_introspection_url
         self.imaps_port = imaps_port
         self.imap_port = imap_port
         self._accounts = _accounts()
@@ -231,9 +253,16 @@ class DovecotServer:
         os.chown(self.passwords_dir, self._accounts["internal_uid"], -1)
         with open(os.path.join(self.workdir, "dict-auth.conf"), "w") as f:
             f.write(_DICT_AUTH_CONFIG.format(passwords=self.passwords_dir))
+        oauth_passdb = ""
+        if self.oauth_introspection_url:
+            with open(os.path.join(self.workdir, "dovecot-oauth2.conf.ext"), "w") as f:
+                f.write(_OAUTH_CONFIG.format(url=self.oauth_introspection_url))
+            oauth_passdb = _OAUTH_PASSDB.format(workdir=self.workdir)
         with open(self.config_file, "w") as f:
             f.write(
                 _DOVECOT_CONFIG.format(
+                    auth_mechanisms="plain login xoauth2 oauthbearer" if oauth_passdb else "plain login",
+                    oauth_passdb=oauth_passdb,
                     workdir=self.workdir,
                     host=HOST,
                     cert=self.ca_file,
@@ -420,6 +449,17 @@ class _CaptureHandler:
         self.sink = sink
         self.port = port
 
+    async def auth_XOAUTH2(self, server, args):  # noqa: N802 - aiosmtpd finds mechanisms by this name
+        """``AUTH XOAUTH2 <base64 user=..^Aauth=Bearer ..^A^A>``: accepted when the sink's token validator
+        says the token is valid and belongs to that user (Google's and Microsoft's SMTP behaviour)."""
+        if len(args) < 2:
+            return AuthResult(success=False, handled=False)
+        login = self.sink._check_xoauth2(args[1])
+        if login:
+            self.sink._mechanisms[id(server)] = "XOAUTH2"
+            return AuthResult(success=True, auth_data=login)
+        return AuthResult(success=False, handled=False)
+
     async def handle_DATA(self, server, session, envelope):
         self.sink._capture(
             {
@@ -427,6 +467,7 @@ class _CaptureHandler:
                 "rcpt_tos": list(envelope.rcpt_tos),
                 "data": envelope.content,
                 "auth_login": session.auth_data if session.authenticated else None,
+                "auth_mechanism": self.sink._mechanisms.get(id(server), "PLAIN") if session.authenticated else None,
                 "port": self.port,
             }
         )
@@ -440,7 +481,17 @@ class SmtpSink:
     Without ``cert_file``/``key_file`` a certificate is generated in a private temp dir (see ``ca_file``).
     """
 
-    def __init__(self, cert_file=None, key_file=None, smtps_port=SMTPS_PORT, smtp_port=SMTP_PORT, on_message=None):
+    def __init__(
+        self,
+        cert_file=None,
+        key_file=None,
+        smtps_port=SMTPS_PORT,
+        smtp_port=SMTP_PORT,
+        on_message=None,
+        token_validator=None,
+    ):
+        self.token_validator = token_validator
+        self._mechanisms = {}
         self.smtps_port = smtps_port
         self.smtp_port = smtp_port
         self.on_message = on_message
@@ -494,8 +545,23 @@ class SmtpSink:
     def _authenticate(self, server, session, envelope, mechanism, auth_data):
         login, password = auth_data.login.decode(), auth_data.password.decode()
         if login in self.users and self.users[login] == password:
+            self._mechanisms[id(server)] = mechanism
             return AuthResult(success=True, auth_data=login)
         return AuthResult(success=False, handled=False)
+
+    def _check_xoauth2(self, encoded):
+        """The login of a valid XOAUTH2 initial response, else None."""
+        if not self.token_validator:
+            return None
+        try:
+            text = base64.b64decode(encoded).decode()
+        except ValueError:
+            return None
+        parts = dict(part.split("=", 1) for part in text.split("\x01") if "=" in part)
+        login, bearer = parts.get("user", ""), parts.get("auth", "")
+        token = bearer[7:] if bearer.startswith("Bearer ") else ""
+        email = self.token_validator(token)
+        return login if email and email == login.lower() else None
 
     def _capture(self, message):
         with self._changed:
@@ -521,13 +587,17 @@ _servers_lock = threading.Lock()
 
 
 def get_servers():
-    """Process-wide (Dovecot, SMTP sink) pair, started on first use and stopped at interpreter exit."""
+    """Process-wide (Dovecot, SMTP sink) pair, started on first use and stopped at interpreter exit.
+
+    Both accept password logins and XOAUTH2 logins with tokens of the process-wide fake OAuth provider
+    (``get_oauth_provider()``)."""
     global _servers
     with _servers_lock:
         if _servers is None:
-            dovecot = DovecotServer()
+            provider = get_oauth_provider()
+            dovecot = DovecotServer(oauth_introspection_url=provider.introspection_url)
             dovecot.start()
-            sink = SmtpSink(cert_file=dovecot.ca_file, key_file=dovecot.key_file)
+            sink = SmtpSink(cert_file=dovecot.ca_file, key_file=dovecot.key_file, token_validator=provider.validate)
             try:
                 sink.start()
             except Exception:

@@ -5,6 +5,7 @@ a precise, translated reason (authentication, DNS, refused, TLS, timeout)
 instead of a raw exception.
 """
 
+import base64
 import contextlib
 import imaplib
 import os
@@ -38,6 +39,7 @@ class ServerSettings:
     username: str = ""
     password: str = ""
     timeout: float = DEFAULT_TIMEOUT
+    access_token: str = ""  # OAuth2 bearer token (Google, Microsoft): XOAUTH2 instead of the password
 
 
 @dataclass
@@ -57,6 +59,11 @@ def make_ssl_context():
     if extra and os.path.exists(extra):
         context.load_verify_locations(cafile=extra)
     return context
+
+
+def xoauth2_string(user, token):
+    """SASL XOAUTH2 initial response (Google's and Microsoft's IMAP/SMTP sign-in)."""
+    return f"user={user}\x01auth=Bearer {token}\x01\x01"
 
 
 def classify_error(exc):
@@ -111,7 +118,10 @@ def imap_connect(settings):
     try:
         if settings.encryption == "starttls":
             client.starttls(context)
-        client.login(settings.username, settings.password)
+        if settings.access_token:
+            client.oauth2_login(settings.username, settings.access_token)
+        else:
+            client.login(settings.username, settings.password)
     except Exception:
         _quiet_shutdown(client)
         raise
@@ -152,12 +162,24 @@ def smtp_connect(settings):
         if settings.encryption == "starttls":
             smtp.starttls(context=context)
             smtp.ehlo()
-        if settings.username:
+        if settings.access_token:
+            _smtp_xoauth2(smtp, settings)
+        elif settings.username:
             smtp.login(settings.username, settings.password)
     except Exception:
         smtp.close()
         raise
     return smtp
+
+
+def _smtp_xoauth2(smtp, settings):
+    """``AUTH XOAUTH2``; a refusal raises SMTPAuthenticationError like a refused password."""
+    response = base64.b64encode(xoauth2_string(settings.username, settings.access_token).encode()).decode()
+    code, message = smtp.docmd("AUTH", f"XOAUTH2 {response}")
+    if code == 334:  # the server's JSON error challenge: an empty answer ends the exchange
+        code, message = smtp.docmd("")
+    if code != 235:
+        raise smtplib.SMTPAuthenticationError(code, message)
 
 
 def _check_smtp(settings):
