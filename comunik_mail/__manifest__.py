@@ -5,7 +5,7 @@
     "summary": "Boîtes mail personnelles et partagées synchronisées en IMAP, dispatch et statistiques",
     "author": "comunik_mail",
     "license": "LGPL-3",
-    "depends": ["mail", "hr", "resource", "crm", "sms"],
+    "depends": ["mail", "google_gmail", "microsoft_outlook", "hr", "resource", "crm", "sms"],
     "external_dependencies": {"python": ["imapclient"]},
     "data": [
         "security/comunik_mail_security.xml",

@@ -10,6 +10,7 @@ from . import comunik_mail_conversation
 from . import comunik_mail_quarantine
 from . import mail_message
 from . import mail_mail
+from . import fetchmail_server
 from . import ir_mail_server
 from . import crm_lead
 from . import comunik_mail_template_folder

@@ -1,3 +1,4 @@
+import dataclasses
 import imaplib
 import logging
 import time
@@ -5,6 +6,7 @@ import zlib
 from datetime import timedelta
 
 import psycopg2
+import requests
 from psycopg2.errors import LockNotAvailable
 
 from odoo import api, fields, models
@@ -32,9 +34,44 @@ CONNECTION_FIELDS = (
     "smtp_password",
 )
 #: Account fields whose change must be pushed to the backing servers.
-SERVER_OPTION_FIELDS = {"email", "category", "imap_encryption", "smtp_encryption", "smtp_same_credentials"}
+SERVER_OPTION_FIELDS = {
+    "email",
+    "category",
+    "imap_encryption",
+    "smtp_encryption",
+    "smtp_same_credentials",
+    "auth_method",
+    "mail_provider",
+}
 #: A change of these gives a box whose login was refused a fresh try at once.
-CREDENTIAL_FIELDS = {"imap_user", "imap_password", "smtp_user", "smtp_password", "imap_host", "smtp_host"}
+CREDENTIAL_FIELDS = {
+    "imap_user",
+    "imap_password",
+    "smtp_user",
+    "smtp_password",
+    "imap_host",
+    "smtp_host",
+    "auth_method",
+    "mail_provider",
+}
+#: Provider of the box -> the OAuth kind of Odoo's google_gmail / microsoft_outlook
+#: (their ``fetchmail.server.server_type`` and ``ir.mail_server.smtp_authentication`` value).
+OAUTH_KINDS = {"gmail": "gmail", "microsoft": "outlook"}
+#: Token fields of each kind, on both fetchmail.server and ir.mail_server (groups base.group_system).
+OAUTH_TOKEN_FIELDS = {
+    "gmail": ("google_gmail_refresh_token", "google_gmail_access_token", "google_gmail_access_token_expiration"),
+    "outlook": (
+        "microsoft_outlook_refresh_token",
+        "microsoft_outlook_access_token",
+        "microsoft_outlook_access_token_expiration",
+    ),
+}
+#: System parameters of Odoo's OAuth applications (Settings → General Settings → Discuss).
+OAUTH_PROVIDER_NAMES = {"gmail": "Google", "outlook": "Microsoft"}
+OAUTH_CLIENT_PARAMS = {
+    "gmail": ("google_gmail_client_id", "google_gmail_client_secret"),
+    "outlook": ("microsoft_outlook_client_id", "microsoft_outlook_client_secret"),
+}
 #: Written by the addon alone (sudo); any other writer gets an AccessError.
 SUPERUSER_ONLY_FIELDS = {
     "fetchmail_server_id",
@@ -55,6 +92,15 @@ SUPERUSER_ONLY_FIELDS = {
 }
 
 _logger = logging.getLogger(__name__)
+
+
+class OAuthSignInError(UserError):
+    """The box's Google / Microsoft sign-in gave no access token; ``refused`` when signing in again is the fix."""
+
+    def __init__(self, message, refused=True):
+        super().__init__(message)
+        self.refused = refused
+
 
 #: Advisory-lock namespace: one sync per account at a time, across processes.
 LOCK_NAMESPACE = zlib.crc32(b"comunik_mail.sync") & 0x7FFFFFFF
@@ -164,6 +210,20 @@ class ComunikMailAccount(models.Model):
         "Use the same username and password as for incoming mail (IMAP)",
         default=True,
     )
+    auth_method = fields.Selection(
+        [("password", "Password"), ("oauth", "Sign in with Google / Microsoft (OAuth)")],
+        "Authentication",
+        default="password",
+        required=True,
+        help="Microsoft 365 only accepts a Microsoft sign-in (OAuth); Gmail accepts a Google sign-in or an "
+        "application password.",
+    )
+    oauth_connected = fields.Boolean(
+        "Signed In",
+        compute="_compute_oauth_connected",
+        help="Google or Microsoft gave Odoo access to this mailbox; the tokens are kept on the box's servers, "
+        "never shown to anybody.",
+    )
     smtp_user = fields.Char("SMTP Username", compute="_compute_connection", inverse="_inverse_connection")
     smtp_password = fields.Char("SMTP Password", compute="_compute_connection", inverse="_inverse_connection")
 
@@ -242,6 +302,14 @@ class ComunikMailAccount(models.Model):
         for account in self:
             account.can_edit = account._can_manage()
 
+    @api.depends("auth_method", "mail_provider")
+    def _compute_oauth_connected(self):
+        for account in self:
+            kind = account._oauth_kind()
+            record_id = account._origin.id if account._origin else False
+            servers = self.sudo().browse(record_id) if record_id else self.browse()
+            account.oauth_connected = bool(kind and servers and servers._oauth_refresh_token(kind))
+
     @api.depends_context("uid")
     def _compute_connection(self):
         """Settings and passwords of the *stored* account's servers, for its managers only.
@@ -305,27 +373,45 @@ class ComunikMailAccount(models.Model):
     @api.model
     def _server_values(self, vals):
         """Values for the fetchmail.server / ir.mail_server backing a new account."""
-        email = vals.get("email", "")
+        options = {
+            "email": vals.get("email", ""),
+            "category": vals.get("category", "personal"),
+            "imap_encryption": vals.get("imap_encryption") or "ssl",
+            "smtp_encryption": vals.get("smtp_encryption") or "ssl",
+            "smtp_same_credentials": vals.get("smtp_same_credentials", True),
+            "oauth_kind": oauth_kind(vals.get("auth_method"), vals.get("mail_provider")),
+        }
+        return self._backing_values(options, vals)
+
+    def _backing_values(self, options, values):
+        """What a box's fetchmail.server and ir.mail_server hold, from its options and connection settings.
+
+        An OAuth box logs in with Odoo's own XOAUTH2 (google_gmail / microsoft_outlook): the servers' type says so,
+        they keep no password, and those modules' rules apply (IMAP over SSL, SMTP with STARTTLS).
+        """
+        email = options["email"] or ""
+        kind = options["oauth_kind"]
+        user = values.get("imap_user") or email
+        same = options["smtp_same_credentials"] or bool(kind)
         imap = {
             "name": email,
-            "server_type": "imap",
-            "server": vals.get("imap_host"),
-            "port": vals.get("imap_port") or 993,
-            "is_ssl": vals.get("imap_encryption", "ssl") == "ssl",
-            "user": vals.get("imap_user") or email,
-            "password": vals.get("imap_password"),
+            "server_type": kind or "imap",
+            "server": values.get("imap_host"),
+            "port": values.get("imap_port") or 993,
+            "is_ssl": bool(kind) or options["imap_encryption"] == "ssl",
+            "user": user,
+            "password": False if kind else values.get("imap_password"),
         }
-        same = vals.get("smtp_same_credentials", True)
         smtp = {
             "name": email,
-            "smtp_host": vals.get("smtp_host"),
-            "smtp_port": vals.get("smtp_port") or 465,
-            "smtp_encryption": SMTP_ENCRYPTION[vals.get("smtp_encryption") or "ssl"],
-            "smtp_authentication": "login",
-            "smtp_user": imap["user"] if same else vals.get("smtp_user"),
-            "smtp_pass": imap["password"] if same else vals.get("smtp_password"),
             "from_filter": email,
-            "comunik_private": not self._trusted_for_outgoing(vals.get("category", "personal")),
+            "smtp_host": values.get("smtp_host"),
+            "smtp_port": values.get("smtp_port") or 465,
+            "smtp_encryption": "starttls" if kind else SMTP_ENCRYPTION[options["smtp_encryption"]],
+            "smtp_authentication": kind or "login",
+            "smtp_user": user if same else values.get("smtp_user"),
+            "smtp_pass": False if kind else (values.get("imap_password") if same else values.get("smtp_password")),
+            "comunik_private": not self._trusted_for_outgoing(options["category"]),
         }
         return imap, smtp
 
@@ -381,32 +467,24 @@ class ComunikMailAccount(models.Model):
         return res
 
     def _push_servers(self):
-        """Write the account's settings to its backing servers (with sudo: users have no rights on them)."""
+        """Write the account's settings to its backing servers (with sudo: users have no rights on them).
+
+        Tokens of a sign-in that no longer applies (another provider, back to a password) are dropped.
+        """
         for account in self:
-            values = account._pending_connection_values()
-            same = account.smtp_same_credentials
-            account.fetchmail_server_id.sudo().write(
-                {
-                    "name": account.email,
-                    "server": values["imap_host"],
-                    "port": values["imap_port"] or 993,
-                    "is_ssl": account.imap_encryption == "ssl",
-                    "user": values["imap_user"],
-                    "password": values["imap_password"],
-                }
-            )
-            account.mail_server_id.sudo().write(
-                {
-                    "name": account.email,
-                    "from_filter": account.email,
-                    "smtp_host": values["smtp_host"],
-                    "smtp_port": values["smtp_port"] or 465,
-                    "smtp_encryption": SMTP_ENCRYPTION[account.smtp_encryption],
-                    "smtp_user": values["imap_user"] if same else values["smtp_user"],
-                    "smtp_pass": values["imap_password"] if same else values["smtp_password"],
-                    "comunik_private": not account._trusted_for_outgoing(account.category),
-                }
-            )
+            kind = account._oauth_kind()
+            options = {
+                "email": account.email,
+                "category": account.category,
+                "imap_encryption": account.imap_encryption,
+                "smtp_encryption": account.smtp_encryption,
+                "smtp_same_credentials": account.smtp_same_credentials,
+                "oauth_kind": kind,
+            }
+            imap, smtp = account._backing_values(options, account._pending_connection_values())
+            stale = {name: False for other, names in OAUTH_TOKEN_FIELDS.items() if other != kind for name in names}
+            account.fetchmail_server_id.sudo().write({**imap, **stale})
+            account.mail_server_id.sudo().write({**smtp, **stale})
 
     def unlink(self):
         self.check_access("unlink")
@@ -446,9 +524,16 @@ class ComunikMailAccount(models.Model):
             self._apply_preset(providers.generic_preset(providers.domain_of(self.email.strip())))
 
     def _apply_preset(self, preset):
-        """Fill the servers of the recognized provider; the user can still change every value."""
+        """Fill the servers of the recognized provider; the user can still change every value.
+
+        Microsoft only takes its own sign-in; Gmail takes Google's sign-in when the admin registered Odoo's
+        Google application, else the guide's application password.
+        """
         if not preset:
             return
+        kind = OAUTH_KINDS.get(preset.provider_key)
+        oauth = kind == "outlook" or (kind == "gmail" and self._oauth_client_configured(kind))
+        self.auth_method = "oauth" if oauth else "password"
         self.update(
             {
                 "mail_provider": preset.provider_key,
@@ -460,6 +545,8 @@ class ComunikMailAccount(models.Model):
                 "smtp_encryption": preset.smtp_encryption,
             }
         )
+        if oauth:
+            self._apply_oauth_ports()
 
     @api.onchange("imap_encryption")
     def _onchange_imap_encryption(self):
@@ -497,25 +584,40 @@ class ComunikMailAccount(models.Model):
             return connection.DEFAULT_TIMEOUT
 
     def _imap_settings(self):
+        """Where and as whom to connect (an OAuth box: always SSL/TLS, as Odoo's Google and Microsoft
+        servers require; its access token is added by ``_imap_login_settings``)."""
         return connection.ServerSettings(
             host=(self.imap_host or "").strip(),
             port=self.imap_port or 993,
-            encryption=self.imap_encryption or "ssl",
+            encryption="ssl" if self._oauth_kind() else self.imap_encryption or "ssl",
             username=self.imap_user or self.email or "",
             password=self.imap_password or "",
             timeout=self._connection_timeout(),
         )
 
     def _smtp_settings(self):
-        same = self.smtp_same_credentials
+        """As ``_imap_settings``; an OAuth box sends with STARTTLS and the IMAP username."""
+        same = self.smtp_same_credentials or bool(self._oauth_kind())
         return connection.ServerSettings(
             host=(self.smtp_host or "").strip(),
             port=self.smtp_port or 465,
-            encryption=self.smtp_encryption or "ssl",
+            encryption="starttls" if self._oauth_kind() else self.smtp_encryption or "ssl",
             username=(self.imap_user or self.email or "") if same else (self.smtp_user or ""),
             password=(self.imap_password or "") if same else (self.smtp_password or ""),
             timeout=self._connection_timeout(),
         )
+
+    def _imap_login_settings(self):
+        """IMAP settings to log in with: an OAuth box's carry a valid access token instead of a password."""
+        return self._with_oauth_token(self._imap_settings(), "IMAP")
+
+    def _with_oauth_token(self, settings, protocol):
+        kind = self._oauth_kind()
+        if not kind:
+            return settings
+        record = self if isinstance(self.id, int) else self._origin
+        server = record.sudo().fetchmail_server_id if protocol == "IMAP" else record.sudo().mail_server_id
+        return dataclasses.replace(settings, password="", access_token=self._oauth_access_token(kind, server))
 
     def _failure_message(self, protocol, settings, result):
         """French, precise reason for a failed check."""
@@ -623,6 +725,11 @@ class ComunikMailAccount(models.Model):
                 problems.append(self.env._("%s: fill in the host name.", protocol))
                 continue
             self._check_host_allowed(settings.host, settings.port)
+            try:
+                settings = self._with_oauth_token(settings, protocol)
+            except OAuthSignInError as exc:
+                problems.append(f"{protocol}: {exc}")
+                continue
             result = check(settings)
             self.env["comunik.mail.connection.log"]._log(self, protocol, settings, result.code)
             if not result.ok:
@@ -633,6 +740,130 @@ class ComunikMailAccount(models.Model):
             "validity_message": "\n".join(problems) or self.env._("Connection successful: IMAP and SMTP both work."),
             "validity_date": fields.Datetime.now(),
         }
+
+    # ------------------------------------------------------------------ OAuth (Google, Microsoft)
+
+    def _oauth_kind(self):
+        """"gmail" / "outlook" when the box signs in with Google / Microsoft (Odoo's google_gmail /
+        microsoft_outlook do the OAuth work on its servers), else False."""
+        return oauth_kind(self.auth_method, self.mail_provider) if self else False
+
+    def _oauth_refresh_token(self, kind):
+        return self.sudo().fetchmail_server_id[OAUTH_TOKEN_FIELDS[kind][0]]
+
+    def _oauth_client_configured(self, kind):
+        Config = self.env["ir.config_parameter"].sudo()
+        return all(Config.get_param(param) for param in OAUTH_CLIENT_PARAMS[kind])
+
+    def _oauth_access_token(self, kind, server):
+        """A valid access token of ``server`` (the box's fetchmail.server or ir.mail_server), renewed by
+        Odoo's google_gmail / microsoft_outlook when it has expired (and written back on that server)."""
+        provider = OAUTH_PROVIDER_NAMES[kind]
+        refresh_field, access_field, _expiration = OAUTH_TOKEN_FIELDS[kind]
+        server = server.sudo()
+        account = self.with_context(lang=(self.owner_id or self.env.user).lang or self.env.lang)
+        if not server[refresh_field]:
+            raise OAuthSignInError(
+                account.env._(
+                    "%(email)s is not signed in to %(provider)s yet: click « Sign in with %(provider)s » on the "
+                    "account.",
+                    email=self.email,
+                    provider=provider,
+                )
+            )
+        user = server.user if server._name == "fetchmail.server" else server.smtp_user
+        try:
+            if kind == "gmail":
+                server._generate_oauth2_string(user, server[refresh_field])
+            else:
+                server._generate_outlook_oauth2_string(user)
+        except UserError as exc:
+            _logger.info("%s refused to renew the access token of %s: %s", provider, self.email, exc)
+            raise OAuthSignInError(
+                account.env._(
+                    "%(provider)s refused to renew the access of %(email)s (sign-in expired or withdrawn): reconnect "
+                    "the account with « Sign in with %(provider)s ».",
+                    email=self.email,
+                    provider=provider,
+                )
+            ) from exc
+        except (requests.RequestException, ValueError, KeyError) as exc:
+            _logger.warning("%s sign-in service unreachable for %s: %s", provider, self.email, exc)
+            raise OAuthSignInError(
+                account.env._(
+                    "The %(provider)s sign-in service could not be reached to renew the access of %(email)s; the "
+                    "next synchronization tries again.",
+                    email=self.email,
+                    provider=provider,
+                ),
+                refused=False,
+            ) from exc
+        return server[access_field]
+
+    def action_oauth_connect(self):
+        """« Sign in with Google / Microsoft »: Odoo's consent flow on the box's incoming server.
+
+        The owner signs in for a personal box, an Email admin for a shared one (``_check_manage``); the
+        callback (controllers/main.py) checks that again and gives the outgoing server the same grant.
+        """
+        self.ensure_one()
+        self.check_access("write")
+        self._check_manage()
+        kind = self._oauth_kind()
+        if not kind:
+            raise UserError(
+                self.env._(
+                    "Choose the provider Gmail / Google Workspace or Microsoft 365 / Outlook.com and the "
+                    "authentication « Sign in with Google / Microsoft » first."
+                )
+            )
+        if not self._oauth_client_configured(kind):
+            raise UserError(
+                self.env._(
+                    "The Odoo administrator must first register the %(provider)s application: Settings → General "
+                    "Settings → Discuss → « Use a %(server)s Server » (client ID and secret).",
+                    provider=OAUTH_PROVIDER_NAMES[kind],
+                    server="Gmail" if kind == "gmail" else "Outlook",
+                )
+            )
+        server = self.sudo().fetchmail_server_id
+        return server.open_google_gmail_uri() if kind == "gmail" else server.open_microsoft_outlook_uri()
+
+    def _oauth_signed_in(self, user):
+        """Odoo's callback stored the grant on the incoming server: the outgoing server signs in with it too
+        (Google's token serves IMAP and SMTP; Microsoft's refresh token gets SMTP its own access token)."""
+        self.ensure_one()
+        kind = self._oauth_kind()
+        imap, smtp = self.sudo().fetchmail_server_id, self.sudo().mail_server_id
+        refresh_field, access_field, expiration_field = OAUTH_TOKEN_FIELDS[kind]
+        if kind == "gmail":
+            smtp.write({name: imap[name] for name in OAUTH_TOKEN_FIELDS[kind]})
+        else:
+            smtp.write({refresh_field: imap[refresh_field], access_field: False, expiration_field: False})
+        self.sudo().write({"validity_state": "untested", "validity_message": False})
+        self.sudo()._reset_login_backoff()
+        self.sudo()._message_log(
+            body=self.env._(
+                "Signed in to %(provider)s by %(user)s.", provider=OAUTH_PROVIDER_NAMES[kind], user=user.name
+            )
+        )
+
+    @api.onchange("auth_method")
+    def _onchange_auth_method(self):
+        """Google and Microsoft take OAuth over IMAP with SSL/TLS and SMTP with STARTTLS."""
+        if self.auth_method == "oauth":
+            self._apply_oauth_ports()
+
+    def _apply_oauth_ports(self):
+        self.update(
+            {
+                "imap_encryption": "ssl",
+                "imap_port": 993 if self.imap_port in (False, 0, 143) else self.imap_port,
+                "smtp_encryption": "starttls",
+                "smtp_port": 587 if self.smtp_port in (False, 0, 25, 465) else self.smtp_port,
+                "smtp_same_credentials": True,
+            }
+        )
 
     # ------------------------------------------------------------------ host policy
 
@@ -941,6 +1172,7 @@ class ComunikMailAccount(models.Model):
         try:
             settings = self.sudo()._imap_settings()
             self._check_owner_host_policy(settings)
+            settings = self.sudo()._with_oauth_token(settings, "IMAP")
             with imap_sync.ImapFolderReader(settings, folder.name) as reader:
                 first_scan = not folder.uidvalidity
                 plan = reader.plan(
@@ -976,7 +1208,8 @@ class ComunikMailAccount(models.Model):
         except Exception as exc:  # noqa: BLE001 - any failure is reported on the account, never raised
             self.env.cr.rollback()
             error = self._sync_error_message(exc)
-            self._record_failure(error, login_refused=connection.classify_error(exc) == connection.AUTH)
+            refused = getattr(exc, "refused", False) or connection.classify_error(exc) == connection.AUTH
+            self._record_failure(error, login_refused=refused)
             return {"state": "error", "new": new, "error": error, "more": False}
         self.write(
             {
@@ -1065,6 +1298,11 @@ class ComunikMailAccount(models.Model):
                 error=error,
             ),
         )
+
+
+def oauth_kind(auth_method, provider):
+    """Odoo's OAuth kind ("gmail" / "outlook") of a box signing in with Google or Microsoft, else False."""
+    return OAUTH_KINDS.get(provider, False) if auth_method == "oauth" else False
 
 
 def login_backoff(refusals):

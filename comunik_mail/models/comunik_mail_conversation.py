@@ -328,7 +328,7 @@ class ComunikMailConversation(models.Model):
             account = folder.account_id
             try:
                 imap_sync.set_seen(
-                    account._imap_settings(),
+                    account._imap_login_settings(),
                     uids,
                     folder.name,
                     uidvalidity=int(uidvalidity or 0) or None,

@@ -59,7 +59,7 @@ class ComunikMailQuarantine(models.Model):
         done = 0
         for row in self.sudo():
             account, folder = row.account_id, row.folder_id
-            with imap_sync.ImapFolderReader(account._imap_settings(), folder.name or "INBOX") as reader:
+            with imap_sync.ImapFolderReader(account._imap_login_settings(), folder.name or "INBOX") as reader:
                 if str(reader.state.uidvalidity) != (row.uidvalidity or ""):
                     raise UserError(
                         self.env._(

@@ -119,6 +119,8 @@ METHODS = {
     (ACCOUNT, "copy"): "managers",
     (ACCOUNT, "onchange"): "any_outcome",  # + no leak of another box's server settings (test_onchange_leak)
     (ACCOUNT, "action_test_connection"): ("managers", NETWORK),
+    # Managers get the provider's consent page (test_oauth follows it end to end).
+    (ACCOUNT, "action_oauth_connect"): ("managers", NETWORK),
     (ACCOUNT, "action_sync"): ("managers", NETWORK),
     (ACCOUNT, "sync_now"): ("managers", NETWORK),
     (ACCOUNT, "get_sync_state"): "readers",
@@ -237,7 +239,7 @@ METHODS = {
 
 _ACCOUNT_MANAGED = (
     "email sync_period create_lead response_delay mark_read_on_assign account_type active connection_test_count "
-    "mail_provider "
+    "mail_provider auth_method "
     "imap_host imap_port imap_user imap_password imap_encryption smtp_host smtp_port smtp_user smtp_password "
     "smtp_encryption smtp_same_credentials validity_state validity_message validity_date"
 )
