@@ -144,7 +144,8 @@ def test_code_and_refresh_grants(provider, mailbox, kind):
         assert json.loads(base64.urlsafe_b64decode(claims + "=" * (-len(claims) % 4)))["email"] == mailbox
     else:
         assert "refresh_token" not in renewed
-    assert _post(token_url, grant_type="refresh_token", refresh_token=refresh, client_id="x", client_secret="y")[0] == 401
+    forged = {"client_id": "x", "client_secret": "y"}
+    assert _post(token_url, grant_type="refresh_token", refresh_token=refresh, **forged)[0] == 401
     provider.revoke(mailbox)
     status, body = _post(token_url, grant_type="refresh_token", refresh_token=refresh, **client)
     assert (status, body["error"]) == (400, "invalid_grant")
@@ -157,7 +158,8 @@ def test_consent_refused_without_account(provider):
 
 def test_introspection_answers_dovecot(provider, mailbox):
     token = provider.issue_access_token(mailbox)
-    assert _post(provider.introspection_url, token=token) == (200, {"active": True, "email": mailbox, "username": mailbox})
+    answer = {"active": True, "email": mailbox, "username": mailbox}
+    assert _post(provider.introspection_url, token=token) == (200, answer)
     assert _post(provider.introspection_url, token="nope") == (200, {"active": False})
 
 

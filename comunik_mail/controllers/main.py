@@ -64,9 +64,7 @@ class ComunikOutlookController(MicrosoftOutlookController):
         return record
 
     def _check_email_and_redirect_to_outlook_record(self, access_token, expiration, refresh_token, record):
-        response = super()._check_email_and_redirect_to_outlook_record(
-            access_token, expiration, refresh_token, record
-        )
+        response = super()._check_email_and_redirect_to_outlook_record(access_token, expiration, refresh_token, record)
         _after_sign_in(record, refresh_token, "microsoft_outlook_refresh_token")
         return response
 

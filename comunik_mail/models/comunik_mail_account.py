@@ -744,7 +744,7 @@ class ComunikMailAccount(models.Model):
     # ------------------------------------------------------------------ OAuth (Google, Microsoft)
 
     def _oauth_kind(self):
-        """"gmail" / "outlook" when the box signs in with Google / Microsoft (Odoo's google_gmail /
+        """ "gmail" / "outlook" when the box signs in with Google / Microsoft (Odoo's google_gmail /
         microsoft_outlook do the OAuth work on its servers), else False."""
         return oauth_kind(self.auth_method, self.mail_provider) if self else False
 
