@@ -88,6 +88,15 @@ class ComunikMailCase(TransactionCase):
             {"name": cls.member.name, "user_id": cls.member.id, "department_id": cls.department.id}
         )
 
+    def send_for_real(self):
+        """Let Odoo send mail in this test (it never does in tests) to the real SMTP sink, trusting its
+        certificate (Odoo's strict TLS uses the system trust store)."""
+        self.patch(type(self.env["ir.mail_server"]), "_disable_send", lambda *args: False)
+        environ = patch.dict(os.environ, {"SSL_CERT_FILE": self.dovecot.ca_file})
+        environ.start()
+        self.addCleanup(environ.stop)
+        self.smtp.clear()
+
     @classmethod
     def make_mailbox(cls, password="S3cret-pass"):
         """A fresh, empty Dovecot mailbox with the same credentials on the SMTP sink."""
@@ -140,12 +149,3 @@ class ComunikSyncCase(ComunikMailCase):
     def setUpClass(cls):
         super().setUpClass()
         cls.registry_enter_test_mode_cls()
-
-    def send_for_real(self):
-        """Let Odoo send mail in this test (it never does in tests) to the real SMTP sink, trusting its
-        certificate (Odoo's strict TLS uses the system trust store)."""
-        self.patch(type(self.env["ir.mail_server"]), "_disable_send", lambda *args: False)
-        environ = patch.dict(os.environ, {"SSL_CERT_FILE": self.dovecot.ca_file})
-        environ.start()
-        self.addCleanup(environ.stop)
-        self.smtp.clear()
