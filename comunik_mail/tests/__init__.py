@@ -23,3 +23,4 @@ from . import test_ingestion
 from . import test_access_matrix
 from . import test_json2_api
 from . import test_oauth
+from . import test_oauth_tour

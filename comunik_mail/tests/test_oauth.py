@@ -132,7 +132,9 @@ class TestOAuth(ComunikMailCase, HttpCase):
 
         response = self.sign_in(box, self.owner)
         self.assertIn(response.status_code, (302, 303))
-        self.assertTrue(response.headers["Location"].endswith(f"/action-comunik_mail.action_comunik_mail_account/{box.id}"))
+        self.assertTrue(
+            response.headers["Location"].endswith(f"/action-comunik_mail.action_comunik_mail_account/{box.id}")
+        )
         box.invalidate_recordset()
         self.assertTrue(box.with_user(self.owner).oauth_connected)
         self.assertTrue(imap.google_gmail_refresh_token)
@@ -173,6 +175,8 @@ class TestOAuth(ComunikMailCase, HttpCase):
         self.assertNotEqual(imap.google_gmail_access_token, old_token)
 
     def test_revoked_sign_in_fails_in_french_and_other_boxes_keep_syncing(self):
+        self.env["res.lang"]._activate_lang("fr_FR")
+        self.owner.lang = "fr_FR"  # the account's messages are in its owner's language
         box = self.oauth_box("gmail", self.owner)
         self.sign_in(box, self.owner)
         other = self.create_account()
@@ -186,7 +190,7 @@ class TestOAuth(ComunikMailCase, HttpCase):
         self.env["comunik.mail.account"].with_context(lang="fr_FR")._cron_sync(time_budget=60)
         box.invalidate_recordset()
         self.assertEqual(box.sync_state, "error")
-        self.assertIn("Sign in with Google", box.sync_error_message)
+        self.assertIn("reconnectez le compte avec « Se connecter avec Google »", box.sync_error_message)
         self.assertTrue(box.sync_retry_date, "refused sign-in backs off like a refused password")
         self.assertEqual(other.sync_state, "ok")
         self.assertEqual(len(self.conversations(other)), 1)
@@ -194,7 +198,7 @@ class TestOAuth(ComunikMailCase, HttpCase):
 
         box.with_user(self.owner).action_test_connection()
         self.assertEqual(box.validity_state, "invalid")
-        self.assertIn("Sign in with Google", box.validity_message)
+        self.assertIn("« Se connecter avec Google »", box.validity_message)
 
         self.sign_in(box, self.owner)  # reconnecting fixes it at once
         box.invalidate_recordset()
