@@ -77,6 +77,27 @@ default_internal_group = {internal_group}
 first_valid_uid = {mail_uid}
 first_valid_gid = {mail_gid}
 mail_location = maildir:{workdir}/mail/%u
+# The folders a real provider creates, with their RFC 6154 special-use attributes (LIST shows \\Sent...).
+namespace inbox {{
+  inbox = yes
+  separator = /
+  mailbox Sent {{
+    special_use = \\Sent
+    auto = subscribe
+  }}
+  mailbox Drafts {{
+    special_use = \\Drafts
+    auto = subscribe
+  }}
+  mailbox Junk {{
+    special_use = \\Junk
+    auto = subscribe
+  }}
+  mailbox Trash {{
+    special_use = \\Trash
+    auto = subscribe
+  }}
+}}
 passdb {{
   driver = dict
   mechanisms = plain login
@@ -167,9 +188,29 @@ def _make_certificate(directory):
     return cert, key
 
 
+def _utf7(mailbox):
+    """IMAP's modified UTF-7 (RFC 3501 5.1.3): « Éléments envoyés » -> "&AMk-l&AOk-ments envoy&AOk-s"."""
+    out, pending = [], []
+
+    def flush():
+        if pending:
+            data = "".join(pending).encode("utf-16-be")
+            out.append("&" + base64.b64encode(data).decode().rstrip("=").replace("/", ",") + "-")
+            pending.clear()
+
+    for char in mailbox:
+        if 0x20 <= ord(char) <= 0x7E:
+            flush()
+            out.append("&-" if char == "&" else char)
+        else:
+            pending.append(char)
+    flush()
+    return "".join(out)
+
+
 def _quote(mailbox):
-    """imaplib sends mailbox names verbatim; quote them so names with spaces work."""
-    return '"{}"'.format(mailbox.replace("\\", "\\\\").replace('"', '\\"'))
+    """imaplib sends mailbox names verbatim: encode them and quote them so names with spaces work."""
+    return '"{}"'.format(_utf7(mailbox).replace("\\", "\\\\").replace('"', '\\"'))
 
 
 def _check(response, what):
@@ -428,6 +469,33 @@ class DovecotServer:
                     result[int(uid.group(1))] = tuple(
                         sorted(flag for flag in flags.group(1).decode().split() if flag != "\\Recent")
                     )
+        return result
+
+    def create_folder(self, login, name):
+        """CREATE a folder (e.g. "Factures", "Éléments envoyés"); an existing one is left as it is."""
+        with self._session(login) as conn:
+            typ, data = conn.create(_quote(name))
+            if typ != "OK" and b"ALREADYEXISTS" not in (data[0] or b""):
+                _check((typ, data), "CREATE")
+
+    def delete_folder(self, login, name):
+        with self._session(login) as conn:
+            _check(conn.delete(_quote(name)), "DELETE")
+
+    def messages(self, login, folder="INBOX"):
+        """``{uid: (flags, raw bytes)}`` of a folder, read without changing any flag."""
+        result = {}
+        with self._session(login) as conn:
+            _check(conn.select(_quote(folder), readonly=True), "EXAMINE")
+            for item in _check(conn.uid("FETCH", "1:*", "(FLAGS BODY.PEEK[])"), "FETCH"):
+                if not isinstance(item, tuple):
+                    continue
+                head, raw = item
+                uid = re.search(rb"UID (\d+)", head)
+                flags = re.search(rb"FLAGS \(([^)]*)\)", head)
+                if uid:
+                    names = flags.group(1).decode().split() if flags else []
+                    result[int(uid.group(1))] = (tuple(sorted(f for f in names if f != "\\Recent")), raw)
         return result
 
     def count(self, login, folder="INBOX"):

@@ -63,7 +63,8 @@ class SyncPlan:
 
 
 class ImapFolderReader:
-    """Context manager around one authenticated, read-only IMAP session on one folder."""
+    """Context manager around one authenticated, read-only IMAP session; ``select`` moves it to another folder,
+    so a box's folders are all read over one login."""
 
     def __init__(self, settings, folder="INBOX"):
         self.settings = settings
@@ -75,15 +76,10 @@ class ImapFolderReader:
         self.client = imap_connect(self.settings)
         self.client.normalise_times = False  # keep INTERNALDATE's timezone, converted to UTC below
         try:
-            info = self.client.select_folder(self.folder, readonly=True)
+            self.select(self.folder)
         except Exception:
             self.client.shutdown()
             raise
-        self.state = FolderState(
-            uidvalidity=int(info.get(b"UIDVALIDITY", 0)),
-            uidnext=int(info[b"UIDNEXT"]) if b"UIDNEXT" in info else None,
-            exists=int(info.get(b"EXISTS", 0)),
-        )
         return self
 
     def __exit__(self, *exc):
@@ -91,6 +87,17 @@ class ImapFolderReader:
             self.client.logout()
         except Exception:  # noqa: BLE001 - closing a session must not hide the sync's outcome
             self.client.shutdown()
+
+    def select(self, folder):
+        """EXAMINE ``folder`` (read-only: no flag ever changes) and return its FolderState."""
+        info = self.client.select_folder(folder, readonly=True)
+        self.folder = folder
+        self.state = FolderState(
+            uidvalidity=int(info.get(b"UIDVALIDITY", 0)),
+            uidnext=int(info[b"UIDNEXT"]) if b"UIDNEXT" in info else None,
+            exists=int(info.get(b"EXISTS", 0)),
+        )
+        return self.state
 
     def plan(self, known_uidvalidity, last_uid, since, watermark=0):
         """Decide which UIDs to fetch.
