@@ -13,7 +13,7 @@ from odoo import api, fields, models
 from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.tools import SQL, config
 
-from ..services import connection, host_policy, imap_sync, limits, providers
+from ..services import connection, host_policy, imap_folders, imap_sync, limits, providers
 
 #: Our encryption choice -> ir.mail_server's, always verifying certificates as the connection test does.
 SMTP_ENCRYPTION = {"ssl": "ssl_strict", "starttls": "starttls_strict", "none": "none"}
@@ -54,6 +54,8 @@ CREDENTIAL_FIELDS = {
     "auth_method",
     "mail_provider",
 }
+#: Providers whose SMTP servers keep a copy of what they send in the Sent folder (Odoo must not add another).
+SERVER_KEEPS_SENT = ("gmail", "microsoft")
 #: Provider of the box -> the OAuth kind of Odoo's google_gmail / microsoft_outlook
 #: (their ``fetchmail.server.server_type`` and ``ir.mail_server.smtp_authentication`` value).
 OAUTH_KINDS = {"gmail": "gmail", "microsoft": "outlook"}
@@ -86,6 +88,7 @@ SUPERUSER_ONLY_FIELDS = {
     "sync_auth_failure_count",
     "sync_attempt_date",
     "folder_ids",
+    "folders_listed_date",
     "conversation_ids",
     "quarantine_ids",
     "connection_log_ids",
@@ -437,6 +440,8 @@ class ComunikMailAccount(models.Model):
             self._check_protected_values(vals)
             self._check_user_values(vals)
             vals = dict(vals)
+            if "sent_copy" not in vals and vals.get("mail_provider") in SERVER_KEEPS_SENT:
+                vals["sent_copy"] = False
             if vals.get("email"):
                 vals["email"] = vals["email"].strip()
             for host_field, port_field in (("imap_host", "imap_port"), ("smtp_host", "smtp_port")):
@@ -537,6 +542,7 @@ class ComunikMailAccount(models.Model):
         self.update(
             {
                 "mail_provider": preset.provider_key,
+                "sent_copy": preset.provider_key not in SERVER_KEEPS_SENT,
                 "imap_host": preset.imap_host,
                 "imap_port": preset.imap_port,
                 "imap_encryption": preset.imap_encryption,
@@ -977,8 +983,14 @@ class ComunikMailAccount(models.Model):
         help="Emails that could not be stored at all: the synchronization moved past them.",
     )
     quarantine_count = fields.Integer("Quarantined Emails", compute="_compute_quarantine_count")
-    folder_ids = fields.One2many(
-        "comunik.mail.folder", "account_id", "Folders", readonly=True, groups="comunik_mail.group_comunik_mail_admin"
+    folder_ids = fields.One2many("comunik.mail.folder", "account_id", "Folders", readonly=True)
+    folders_listed_date = fields.Datetime("Folders Listed On", readonly=True, copy=False)
+    sent_copy = fields.Boolean(
+        "Copy Sent Emails to the Server",
+        default=True,
+        help="Every email sent from Odoo is copied, read, into the box's Sent folder, so that Outlook or a phone "
+        "on the same box shows the team's answers. Off for Gmail and Microsoft 365, which keep what their SMTP "
+        "servers send by themselves.",
     )
     conversation_ids = fields.One2many("comunik.mail.conversation", "account_id", "Conversations")
 
@@ -1156,55 +1168,36 @@ class ComunikMailAccount(models.Model):
         self.env.cr.execute(SQL("SELECT pg_advisory_unlock(%s, %s)", LOCK_NAMESPACE, self.id))
 
     def _sync_locked(self, time_budget, batch_size):
-        """The IMAP loop: plan the UIDs, fetch them in size-bounded batches, ingest and commit each one.
+        """The IMAP loop over the box's folders, in one session: INBOX, the folders chosen for the inbox, then
+        the Sent folder (answers sent from other clients). Each folder: plan the UIDs, fetch them in
+        size-bounded batches, ingest and commit each one.
 
         A bad email never stops the loop (see comunik.mail.ingestion: bisection, degraded storage,
-        quarantine), and the folder's ``last_uid`` moves past every batch.
+        quarantine), and each folder's ``last_uid`` moves past every batch. A folder other than INBOX that
+        cannot be opened (deleted, renamed) is reported on that folder; the others go on.
         """
         deadline = time.monotonic() + time_budget
         self.sync_state = "running"
         self._commit()
-        folder = self._sync_folder("INBOX")
         since = imap_sync.period_start(self.sync_period, fields.Date.context_today(self))
-        Ingestion = self.env["comunik.mail.ingestion"]
         new = 0
         more = False
         try:
             settings = self.sudo()._imap_settings()
             self._check_owner_host_policy(settings)
             settings = self.sudo()._with_oauth_token(settings, "IMAP")
-            with imap_sync.ImapFolderReader(settings, folder.name) as reader:
-                first_scan = not folder.uidvalidity
-                plan = reader.plan(
-                    int(folder.uidvalidity or 0), int(folder.last_uid or 0), since, int(folder.scan_watermark or 0)
-                )
-                if plan.rescan:
-                    _logger.info("UIDVALIDITY of %s changed: rescanning the period", self.email)
-                    folder.write({"uidvalidity": str(plan.state.uidvalidity), "last_uid": 0, "scan_watermark": 0})
-                elif not folder.uidvalidity:
-                    folder.uidvalidity = str(plan.state.uidvalidity)
-                if (first_scan or plan.rescan) and plan.watermark:
-                    # First scan (or rescan): below the watermark, only the period, even after an interruption.
-                    folder.scan_watermark = plan.watermark
-                self._commit()
-                batches = reader.fetch(
-                    plan.uids,
-                    batch_size=batch_size,
-                    max_bytes=self._sync_param(FETCH_BYTES_PARAM, limits.MAX_FETCH_BYTES),
-                    max_message_bytes=Ingestion._max_message_bytes(),
-                )
-                for batch in batches:
-                    result = Ingestion._ingest(self, folder, batch, plan.state.uidvalidity)
-                    new += result.new
-                    folder.last_uid = max(int(folder.last_uid or 0), batch[-1].uid)
+            inbox = self._sync_folder("INBOX")
+            with imap_sync.ImapFolderReader(settings, inbox.name) as reader:
+                if not self.folders_listed_date:
+                    self._update_folders(imap_folders.list_folders(reader.client))
                     self._commit()
-                    self.env.invalidate_all()  # keep the cache at one batch: it would slow down every create
-                    if time.monotonic() > deadline and batch[-1].uid != plan.uids[-1]:
-                        more = True
+                for folder in self._folders_to_sync():
+                    if reader.folder != folder.name and not self._select_folder(reader, folder):
+                        continue
+                    folder_new, more = self._sync_one_folder(reader, folder, since, deadline, batch_size)
+                    new += folder_new
+                    if more:
                         break
-                if not more:
-                    # Every planned UID is stored: the folder is covered up to the watermark, even when empty.
-                    folder.write({"last_uid": max(int(folder.last_uid or 0), plan.watermark), "scan_watermark": 0})
         except Exception as exc:  # noqa: BLE001 - any failure is reported on the account, never raised
             self.env.cr.rollback()
             error = self._sync_error_message(exc)
@@ -1226,6 +1219,51 @@ class ComunikMailAccount(models.Model):
         _logger.info("Synchronized %s: %d new email(s)%s", self.email, new, " (more to come)" if more else "")
         return {"state": "ok", "new": new, "more": more}
 
+    def _select_folder(self, reader, folder):
+        """Open a folder other than INBOX; a failure is that folder's, reported on it, never the box's."""
+        try:
+            reader.select(folder.name)
+        except imaplib.IMAP4.error as exc:  # imapclient's errors derive from imaplib's
+            _logger.info("Folder %s of %s cannot be opened: %s", folder.name, self.email, exc)
+            folder.sync_error = self.env._("This folder could not be opened on the server: %s", exc)[:250]
+            self._commit()
+            return False
+        if folder.sync_error:
+            folder.sync_error = False
+        return True
+
+    def _sync_one_folder(self, reader, folder, since, deadline, batch_size):
+        """New emails of the selected folder; return (stored count, whether time ran out before the end)."""
+        Ingestion = self.env["comunik.mail.ingestion"]
+        new = 0
+        first_scan = not folder.uidvalidity
+        plan = reader.plan(int(folder.uidvalidity or 0), int(folder.last_uid or 0), since, int(folder.scan_watermark or 0))
+        if plan.rescan:
+            _logger.info("UIDVALIDITY of %s / %s changed: rescanning the period", self.email, folder.name)
+            folder.write({"uidvalidity": str(plan.state.uidvalidity), "last_uid": 0, "scan_watermark": 0})
+        elif not folder.uidvalidity:
+            folder.uidvalidity = str(plan.state.uidvalidity)
+        if (first_scan or plan.rescan) and plan.watermark:
+            # First scan (or rescan): below the watermark, only the period, even after an interruption.
+            folder.scan_watermark = plan.watermark
+        self._commit()
+        batches = reader.fetch(
+            plan.uids,
+            batch_size=batch_size,
+            max_bytes=self._sync_param(FETCH_BYTES_PARAM, limits.MAX_FETCH_BYTES),
+            max_message_bytes=Ingestion._max_message_bytes(),
+        )
+        for batch in batches:
+            new += Ingestion._ingest(self, folder, batch, plan.state.uidvalidity).new
+            folder.last_uid = max(int(folder.last_uid or 0), batch[-1].uid)
+            self._commit()
+            self.env.invalidate_all()  # keep the cache at one batch: it would slow down every create
+            if time.monotonic() > deadline and batch[-1].uid != plan.uids[-1]:
+                return new, True
+        # Every planned UID is stored: the folder is covered up to the watermark, even when empty.
+        folder.write({"last_uid": max(int(folder.last_uid or 0), plan.watermark), "scan_watermark": 0})
+        return new, False
+
     def _sync_param(self, name, default):
         """A positive integer system parameter (bytes), ``default`` when unset or invalid."""
         value = self.env["ir.config_parameter"].sudo().get_param(name)
@@ -1236,7 +1274,72 @@ class ComunikMailAccount(models.Model):
 
     def _sync_folder(self, name):
         folder = self.sudo().folder_ids.filtered(lambda f: f.name == name)
-        return folder or self.env["comunik.mail.folder"].sudo().create({"account_id": self.id, "name": name})
+        return folder or self.env["comunik.mail.folder"].sudo().create(
+            {"account_id": self.id, "name": name, "sync_enabled": name == "INBOX", "special_use": _inbox_use(name)}
+        )
+
+    def _folders_to_sync(self):
+        """INBOX first, then the folders chosen for the inbox, then the Sent folder (read for outgoing emails)."""
+        folders = self.sudo().folder_ids.filtered(lambda f: f.present and (f.sync_enabled or f.is_sent))
+        return folders.sorted(lambda f: (not f.is_inbox, f.is_sent, f.name.casefold()))
+
+    def _update_folders(self, infos):
+        """Record the server's folders (LIST): new ones get their default choice, vanished ones are kept (their
+        progress and conversations) but marked absent; the Sent folder is the server's ``\\Sent``, else the
+        usual name."""
+        self.ensure_one()
+        Folder = self.env["comunik.mail.folder"].sudo()
+        existing = {folder.name: folder for folder in self.sudo().folder_ids}
+        sent = imap_folders.find_sent_folder(infos)
+        seen = set()
+        for info in infos:
+            if not info.selectable:
+                continue
+            seen.add(info.name)
+            values = {
+                "special_use": "inbox" if info.is_inbox else _special_use_key(info.special_use),
+                "is_sent": bool(sent and info.name == sent.name),
+                "excluded_by_default": info.excluded_by_default,
+                "present": True,
+            }
+            folder = existing.get(info.name)
+            if folder:
+                folder.write(values)
+            else:
+                Folder.create({**values, "account_id": self.id, "name": info.name, "sync_enabled": info.default_synced})
+        for name, folder in existing.items():
+            if name not in seen and folder.present:
+                folder.write({"present": False, "is_sent": False})
+        self.sudo().folders_listed_date = fields.Datetime.now()
+
+    def action_refresh_folders(self):
+        """« Actualiser les dossiers »: read the server's folder list (LIST) so that the managers can choose."""
+        self.ensure_one()
+        self.check_access("read")
+        self._check_manage()
+        account = self.sudo()
+        try:
+            settings = account._imap_settings()
+            self._check_owner_host_policy(settings)
+            infos = imap_folders.fetch_folders(account._with_oauth_token(settings, "IMAP"))
+        except UserError:
+            raise
+        except Exception as exc:  # noqa: BLE001 - shown to the user in French
+            raise UserError(account._sync_error_message(exc)) from exc
+        account._update_folders(infos)
+        return {
+            "type": "ir.actions.client",
+            "tag": "display_notification",
+            "params": {
+                "title": self.env._("Folders"),
+                "message": self.env._("%(count)s folder(s) found on the server.", count=len(infos)),
+                "type": "success",
+                "next": {"type": "ir.actions.client", "tag": "soft_reload"},
+            },
+        }
+
+    def _sent_folder(self):
+        return self.sudo().folder_ids.filtered(lambda f: f.is_sent and f.present)[:1]
 
     def _sync_error_message(self, exc):
         """French reason of a failed sync, saying what really failed: the mail server or Odoo's side."""
@@ -1298,6 +1401,15 @@ class ComunikMailAccount(models.Model):
                 error=error,
             ),
         )
+
+
+def _special_use_key(special_use):
+    """``\\Sent`` -> ``sent`` (comunik.mail.folder.special_use)."""
+    return special_use.lstrip("\\").lower() if special_use else False
+
+
+def _inbox_use(name):
+    return "inbox" if name.upper() == "INBOX" else False
 
 
 def oauth_kind(auth_method, provider):

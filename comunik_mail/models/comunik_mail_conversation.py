@@ -53,6 +53,14 @@ class ComunikMailConversation(models.Model):
         "comunik.mail.account", "Email Account", required=True, index=True, ondelete="cascade", readonly=True
     )
     category = fields.Selection(related="account_id.category", store=True)
+    folder_id = fields.Many2one(
+        "comunik.mail.folder",
+        "Folder",
+        index="btree_not_null",
+        readonly=True,
+        ondelete="set null",
+        help="The folder of the mailbox where its first email was found.",
+    )
     subject = fields.Char(readonly=True)
     partner_id = fields.Many2one("res.partner", "Correspondent", index=True)
     email_from = fields.Char("From", readonly=True)

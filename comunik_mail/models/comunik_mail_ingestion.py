@@ -1,7 +1,10 @@
 """The ingestion pipeline: one fetched IMAP batch in, conversations and emails out.
 
 Read ``_ingest`` top to bottom: parse -> dedupe -> thread -> store (partners, conversations,
-emails, attachments) -> labels / leads / reopen. Every decision comes from the ORM-free
+emails, attachments) -> labels / leads / reopen. Emails of the box's Sent folder are the box's own
+answers, sent from Outlook, a phone or a webmail: they go into their conversation as outgoing emails,
+count as its first response, and never duplicate what Odoo sent itself (same Message-ID); they get
+no label, no lead and reopen nothing. Every decision comes from the ORM-free
 services (``mime``, ``dates``, ``dedupe``, ``thread_plan``, ``limits``); this model only runs the
 queries, one per kind of record and batch.
 
@@ -121,9 +124,10 @@ class ComunikMailIngestion(models.AbstractModel):
     @api.model
     def _ingest_batch(self, account, folder, items):
         now = fields.Datetime.now()
+        outgoing = folder.is_sent  # the box's own answers, sent from other clients
         # 1. parse (never raises)
         emails = [self._parse(item, now) for item in items]
-        # 2. dedupe: skip what this account already stored, keep reused Message-IDs as variants
+        # 2. dedupe: skip what this account already stored or sent from Odoo, keep reused Message-IDs as variants
         emails = self._dedupe(account, emails)
         if not emails:
             return 0
@@ -131,15 +135,19 @@ class ComunikMailIngestion(models.AbstractModel):
         # 3. thread
         plan = thread_plan.plan_threads(emails, self._known_threads(account, emails))
         # 4. store
-        partners = self._partners(emails)
-        conversations = self._create_conversations(account, emails, plan, partners)
+        partners = self._partners(emails, outgoing)
+        conversations = self._create_conversations(account, folder, emails, plan, partners, outgoing)
         conversation_ids = plan.conversation_ids(dict(zip(plan.roots, conversations.ids, strict=True)))
-        self._create_messages(account, folder, emails, conversation_ids, partners)
-        self._update_existing(plan.existing_dates)
-        # 5. labels, leads
-        self._apply_labels(emails, conversation_ids)
-        if account.create_lead and conversations:
-            conversations._create_leads([emails[root].parsed for root in plan.roots])
+        self._create_messages(account, folder, emails, conversation_ids, partners, outgoing=outgoing)
+        if outgoing:
+            # 5. answers: « Dernier message » and the first response, nothing reopened
+            self._record_answers(emails, conversation_ids)
+        else:
+            self._update_existing(plan.existing_dates)
+            # 5. labels, leads
+            self._apply_labels(emails, conversation_ids)
+            if account.create_lead and conversations:
+                conversations._create_leads([emails[root].parsed for root in plan.roots])
         self.env.flush_all()  # inside the savepoint: a database error is this batch's, not the commit's
         return len(emails)
 
@@ -177,10 +185,11 @@ class ComunikMailIngestion(models.AbstractModel):
             [account.id, keys],
         )
         existing = dict(self.env.cr.fetchall())
+        sent_by_odoo = self._sent_by_odoo(account, [e.key for e in emails])
         kept = []
         for decision in dedupe.classify_duplicates([(e.key, e.digest) for e in emails], existing):
             email = emails[decision.index]
-            if decision.action == dedupe.DUPLICATE:
+            if decision.action == dedupe.DUPLICATE or email.key in sent_by_odoo:
                 continue
             if decision.action == dedupe.VARIANT:
                 _logger.info(
@@ -193,6 +202,17 @@ class ComunikMailIngestion(models.AbstractModel):
             email.key = decision.key
             kept.append(email)
         return kept
+
+    @api.model
+    def _sent_by_odoo(self, account, keys):
+        """Keys of emails Odoo itself sent from this box's conversations (their copy in Sent, or a Cc to the box)."""
+        self.env.cr.execute(
+            """SELECT message_id FROM mail_message
+                WHERE model = %s AND message_id = ANY(%s) AND comunik_account_id IS NULL
+                  AND res_id IN (SELECT id FROM comunik_mail_conversation WHERE account_id = %s)""",
+            [CONVERSATION, keys, account.id],
+        )
+        return {row[0] for row in self.env.cr.fetchall()}
 
     # ------------------------------------------------------------------ 3. thread
 
@@ -213,13 +233,17 @@ class ComunikMailIngestion(models.AbstractModel):
     # ------------------------------------------------------------------ 4. store
 
     @api.model
-    def _partners(self, emails):
-        """Sender email -> partner, creating the missing ones in one call."""
+    def _partners(self, emails, outgoing=False):
+        """Sender (and, for outgoing emails, first recipient) email -> partner, creating the missing ones in one call."""
         names = {}
         for email in emails:
-            address = email_normalize(email.parsed.from_email) if email.parsed.from_email else False
-            if address and address not in names:
-                names[address] = email.parsed.from_name or address
+            contacts = [(email.parsed.from_name, email.parsed.from_email)]
+            if outgoing:
+                contacts += email.parsed.to[:1]
+            for name, address in contacts:
+                address = email_normalize(address) if address else False
+                if address and address not in names:
+                    names[address] = name or address
         if not names:
             return {}
         Partner = self.env["res.partner"].sudo().with_context(active_test=False)
@@ -232,27 +256,40 @@ class ComunikMailIngestion(models.AbstractModel):
         return partners
 
     @api.model
-    def _create_conversations(self, account, emails, plan, partners):
-        """One conversation per email that starts a thread (``plan.roots``), dated by its emails' receive dates."""
+    def _create_conversations(self, account, folder, emails, plan, partners, outgoing=False):
+        """One conversation per email that starts a thread (``plan.roots``), dated by its emails' receive dates.
+
+        A thread started by the box itself (sent from another client) is the team's own email: it belongs to
+        its first recipient, is not new and waits closed (answered) until the customer replies.
+        """
         values = []
         for root in plan.roots:
             parsed = emails[root].parsed
             first, last = plan.new_dates[root]
-            values.append(
-                {
-                    "account_id": account.id,
-                    "subject": parsed.subject or self.env._("(no subject)"),
-                    "partner_id": _partner(partners, parsed).id,
-                    "email_from": _format_from(parsed),
-                    "date_first": first,
-                    "date_last": last,
-                    "sender_date": emails[root].sender_date,
-                }
-            )
+            vals = {
+                "account_id": account.id,
+                "folder_id": folder.id,
+                "subject": parsed.subject or self.env._("(no subject)"),
+                "partner_id": _partner(partners, parsed).id,
+                "email_from": _format_from(parsed),
+                "date_first": first,
+                "date_last": last,
+                "sender_date": emails[root].sender_date,
+            }
+            if outgoing:
+                vals.update(
+                    partner_id=_recipient(partners, parsed).id,
+                    is_new=False,
+                    state="closed",
+                    close_date=first,
+                    first_response_date=first,
+                    last_user_id=account.owner_id.id if account.category == "personal" else False,
+                )
+            values.append(vals)
         return self.env[CONVERSATION].sudo().with_context(**QUIET_CONTEXT).create(values)
 
     @api.model
-    def _create_messages(self, account, folder, emails, conversation_ids, partners, degraded_reason=None):
+    def _create_messages(self, account, folder, emails, conversation_ids, partners, degraded_reason=None, outgoing=False):
         Attachment = self.env["ir.attachment"].sudo()
         attachment_vals, owners = [], []
         for index, email in enumerate(emails):
@@ -297,6 +334,7 @@ class ComunikMailIngestion(models.AbstractModel):
                     "comunik_content_digest": email.digest,
                     "comunik_sender_date": email.sender_date,
                     "comunik_degraded": bool(degraded_reason),
+                    "comunik_outgoing": outgoing,
                     "comunik_degraded_reason": degraded_reason or False,
                     "incoming_email_to": parsed.headers.get("to") or False,
                     "incoming_email_cc": parsed.headers.get("cc") or False,
@@ -318,6 +356,25 @@ class ComunikMailIngestion(models.AbstractModel):
                 conversation.date_last = existing_dates[conversation.id]
         replied.is_new = True
         replied.filtered(lambda c: c.state == "closed")._reopen()
+
+    @api.model
+    def _record_answers(self, emails, conversation_ids):
+        """Answers found in Sent bring their conversation up and count as its first response when earlier."""
+        per_conversation = {}
+        for email, conversation_id in zip(emails, conversation_ids, strict=True):
+            first, last = per_conversation.get(conversation_id, (email.date, email.date))
+            per_conversation[conversation_id] = (min(first, email.date), max(last, email.date))
+        conversations = self.env[CONVERSATION].sudo().with_context(**QUIET_CONTEXT).browse(sorted(per_conversation))
+        for conversation in conversations:
+            first, last = per_conversation[conversation.id]
+            values = {}
+            if not conversation.date_last or conversation.date_last < last:
+                values["date_last"] = last
+            answered = max(first, conversation.date_first) if conversation.date_first else first
+            if not conversation.first_response_date or answered < conversation.first_response_date:
+                values["first_response_date"] = answered
+            if values:
+                conversation.write(values)
 
     @api.model
     def _body(self, parsed, linked, degraded_reason=None):
@@ -419,7 +476,7 @@ class ComunikMailIngestion(models.AbstractModel):
         plan = thread_plan.ThreadPlan(
             placements=[thread_plan.Placement(None, 0, 0)], roots=[0], new_dates={0: (email.date, email.date)}
         )
-        conversation = self._create_conversations(account, [email], plan, {})
+        conversation = self._create_conversations(account, folder, [email], plan, {})
         conversation.receive_error = reason
         self._create_messages(account, folder, [email], conversation.ids, {}, degraded_reason=reason)
         self.env.flush_all()
@@ -451,6 +508,11 @@ def _reason(error):
 
 def _partner(partners, parsed):
     return partners.get(email_normalize(parsed.from_email) or "") or _EMPTY_PARTNER
+
+
+def _recipient(partners, parsed):
+    address = parsed.to[0][1] if parsed.to else ""
+    return partners.get(email_normalize(address) or "") or _EMPTY_PARTNER
 
 
 class _EmptyPartner:

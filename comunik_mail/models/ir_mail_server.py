@@ -1,9 +1,18 @@
-from odoo import fields, models
+import logging
+from email.utils import getaddresses
+
+from odoo import api, fields, models
 from odoo.fields import Domain
+from odoo.tools import email_normalize
+
+from ..services import imap_folders
+
+_logger = logging.getLogger(__name__)
 
 
 class IrMailServer(models.Model):
-    """Outgoing servers of mailboxes that only their own replies may use."""
+    """Outgoing servers of mailboxes: only their own replies may use them, and what they send is copied into
+    the box's Sent folder (so Outlook or a phone on the same box shows the team's answers)."""
 
     _inherit = "ir.mail_server"
 
@@ -15,3 +24,48 @@ class IrMailServer(models.Model):
 
     def _find_mail_server_allowed_domain(self):
         return super()._find_mail_server_allowed_domain() & Domain("comunik_private", "=", False)
+
+    @api.private  # takes an email.message object: Odoo's own code calls it, never a client over RPC
+    def send_email(self, message, mail_server_id=None, smtp_server=None, *args, **kwargs):
+        message_id = super().send_email(message, mail_server_id, smtp_server, *args, **kwargs)
+        if mail_server_id and not smtp_server:
+            self._comunik_copy_to_sent(message, mail_server_id)
+        return message_id
+
+    def _comunik_copy_to_sent(self, message, mail_server_id):
+        """APPEND what a box's server just sent to that box's Sent folder, flagged read, once per Message-ID.
+
+        Odoo sends one copy per notified partner with the same Message-ID: only the first is kept. Never
+        raises: the email is sent; a copy that fails is logged on the box, the next sync does not need it.
+        """
+        account = self.env["comunik.mail.account"].sudo().search([("mail_server_id", "=", mail_server_id)], limit=1)
+        if not account or not account.sent_copy:
+            return
+        senders = {email_normalize(address) for _name, address in getaddresses([message.get("From", "")])}
+        if email_normalize(account.email) not in senders:
+            return
+        appended = self.env.cr.cache.setdefault("comunik_mail.sent_copies", set())
+        key = (account.id, message.get("Message-Id"))
+        if key in appended:
+            return
+        appended.add(key)
+        sent = account._sent_folder()
+        try:
+            settings = account._with_oauth_token(account._imap_settings(), "IMAP")
+            folder, _uid = imap_folders.append_sent(settings, message.as_bytes(), folder=sent.name or None)
+        except Exception as exc:  # noqa: BLE001 - the email left; only its copy is missing
+            _logger.warning("Could not copy a sent email to the Sent folder of %s: %s", account.email, exc)
+            if isinstance(exc, LookupError):
+                error = self.env._("the mailbox has no Sent folder.")
+            else:
+                error = " ".join(str(exc).split())[:300] or type(exc).__name__
+            account.with_context(mail_notrack=True)._message_log(
+                body=self.env._(
+                    "An email sent from Odoo could not be copied into the Sent folder of %(email)s: %(error)s",
+                    email=account.email,
+                    error=error,
+                )
+            )
+            return
+        if not sent:
+            account._sync_folder(folder).sudo().write({"is_sent": True})

@@ -10,6 +10,7 @@ SYNC_FIELDS = {
     "comunik_sender_date",
     "comunik_degraded",
     "comunik_degraded_reason",
+    "comunik_outgoing",
 }
 
 
@@ -28,6 +29,8 @@ class MailMessage(models.Model):
     # The sender's Date: header when sane (shown); ``date`` is the receive date (orders, starts deadlines).
     comunik_sender_date = fields.Datetime("Sender's Date", readonly=True)
     comunik_degraded = fields.Boolean("Received With Errors", readonly=True)
+    # Found in the box's Sent folder: an answer sent from another client (Outlook, a phone, a webmail).
+    comunik_outgoing = fields.Boolean("Sent From Another Client", readonly=True)
     comunik_degraded_reason = fields.Text(
         "Reception Error", readonly=True, groups="comunik_mail.group_comunik_mail_admin"
     )

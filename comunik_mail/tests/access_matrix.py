@@ -122,6 +122,7 @@ METHODS = {
     # Managers get the provider's consent page (test_oauth follows it end to end).
     (ACCOUNT, "action_oauth_connect"): ("managers", NETWORK),
     (ACCOUNT, "action_sync"): ("managers", NETWORK),
+    (ACCOUNT, "action_refresh_folders"): ("managers", NETWORK),
     (ACCOUNT, "sync_now"): ("managers", NETWORK),
     (ACCOUNT, "get_sync_state"): "readers",
     (ACCOUNT, "action_set_primary"): "readers",
@@ -184,9 +185,10 @@ METHODS = {
     (TEMPLATE_FOLDER, "copy"): "admins",
     (TEMPLATE_FOLDER, "onchange"): "any_outcome",
     (TEMPLATE_FOLDER, "action_open_templates"): "any_outcome",  # an action, no data
-    (FOLDER, "read"): "admins",
-    (FOLDER, "search_read"): "admins",
-    (FOLDER, "web_read"): "admins",
+    (FOLDER, "read"): "readers",
+    (FOLDER, "search_read"): "readers",
+    (FOLDER, "web_read"): "readers",
+    (FOLDER, "action_toggle_sync"): "managers",
     (FOLDER, "write"): "fields",
     (FOLDER, "create"): "create",
     (FOLDER, "unlink"): "nobody",
@@ -239,7 +241,7 @@ METHODS = {
 
 _ACCOUNT_MANAGED = (
     "email sync_period create_lead response_delay mark_read_on_assign account_type active connection_test_count "
-    "mail_provider auth_method "
+    "mail_provider auth_method sent_copy "
     "imap_host imap_port imap_user imap_password imap_encryption smtp_host smtp_port smtp_user smtp_password "
     "smtp_encryption smtp_same_credentials validity_state validity_message validity_date"
 )
@@ -247,12 +249,12 @@ _THREAD = "message_follower_ids message_ids message_partner_ids website_message_
 _ACCOUNT_SUPERUSER = (
     "fetchmail_server_id mail_server_id folder_ids conversation_ids sync_enabled sync_state sync_date "
     "sync_error_message sync_error_date sync_error_count sync_retry_date sync_auth_failure_count "
-    "sync_attempt_date quarantine_ids"
+    "sync_attempt_date quarantine_ids folders_listed_date"
 )
 _CONVERSATION_SUPERUSER = (
     "account_id active assign_date category close_date date_first date_last deadline email_from "
     "first_response_date first_response_hours is_new last_user_id lead_id priority state subject user_id "
-    "sender_date receive_error " + _THREAD
+    "sender_date receive_error folder_id " + _THREAD
 )
 _STATISTICS = (
     "account_id close_date conversation_id date deadline department_id first_response_avg first_response_hours "
@@ -285,7 +287,14 @@ FIELDS = {
     **_policies(TEMPLATE, "mail_template_ids sms_template_ids", "nobody"),
     **_policies(TEMPLATE_FOLDER, "name parent_id child_ids template_ids", "admins"),
     **_policies(TEMPLATE_FOLDER, "complete_name parent_path", "nobody"),  # computed by the ORM
-    **_policies(FOLDER, "account_id last_uid name uidvalidity scan_watermark", "nobody"),  # sync progress
+    # Sync progress and the server's list: the sync and « Actualiser les dossiers » write them, the managers
+    # choose the synced folders with action_toggle_sync.
+    **_policies(
+        FOLDER,
+        "account_id last_uid name uidvalidity scan_watermark is_inbox special_use sync_enabled is_sent "
+        "excluded_by_default present sync_error",
+        "nobody",
+    ),
     # Written by the sync alone.
     **_policies(QUARANTINE, "account_id folder_id uidvalidity uid message_id reason date attempt_count", "nobody"),
     **_policies(STATISTICS, _STATISTICS, "nobody"),  # a SQL view
@@ -300,7 +309,7 @@ FIELDS = {
     **_policies(
         "mail.message",
         "comunik_account_id comunik_folder_id comunik_uid comunik_uidvalidity comunik_content_digest "
-        "comunik_sender_date comunik_degraded comunik_degraded_reason",
+        "comunik_sender_date comunik_degraded comunik_degraded_reason comunik_outgoing",
         "nobody",
     ),
     ("mail.template", "comunik_template_id"): "nobody",

@@ -104,7 +104,8 @@ class TestAccessMatrix(HttpCase):
                 "smtp_port": port,
             }
         )
-        folders = env[am.FOLDER].create([{"account_id": shared.id}, {"account_id": personal.id}])
+        # fS is a folder the managers may choose to synchronize (INBOX always is).
+        folders = env[am.FOLDER].create([{"account_id": shared.id, "name": "Factures"}, {"account_id": personal.id}])
         partner = env["res.partner"].create({"name": "Matrix customer", "email": "customer@matrix.test"})
         leads = env["crm.lead"].create([{"name": "Matrix lead"}, {"name": "Matrix lead 2"}])
         now = datetime.now().replace(microsecond=0)
