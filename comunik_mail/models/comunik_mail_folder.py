@@ -3,7 +3,7 @@ from odoo.exceptions import UserError
 
 SPECIAL_USES = [
     ("inbox", "Inbox"),
-    ("sent", "Sent"),
+    ("sent", "Sent Items"),
     ("drafts", "Drafts"),
     ("junk", "Junk"),
     ("trash", "Trash"),

@@ -43,7 +43,7 @@ class TestIngestion(ComunikSyncCase):
         result = self.sync()
         self.assertEqual(result["state"], "ok", result["error"])
         self.assertIn(f"Demande {index}", self.subjects())
-        folder = self.account.sudo().folder_ids
+        folder = self.account.sudo()._sync_folder("INBOX")
         self.assertGreaterEqual(int(folder.last_uid), normal_uid)
         stored = self.stored().filtered(lambda m: int(m.comunik_uid) == poison_uid)
         quarantined = self.account.sudo().quarantine_ids.filtered(lambda q: int(q.uid) == poison_uid)
@@ -100,7 +100,7 @@ class TestIngestion(ComunikSyncCase):
         for uid in missing:
             digest = ingestion._digest(served[uid])
             self.assertIn(digest, stored_digests, f"{kind_of.get(uid)} lost")
-        self.assertEqual(int(self.account.sudo().folder_ids.last_uid), max(uids))
+        self.assertEqual(int(self.account.sudo()._sync_folder("INBOX").last_uid), max(uids))
         self.assertEqual(self.sync()["new"], 0)
 
     # ------------------------------------------------------------------ isolation
@@ -146,7 +146,7 @@ class TestIngestion(ComunikSyncCase):
         self.assertEqual(len(quarantine), 3)
         self.assertIn(bad_uid, [int(uid) for uid in quarantine.mapped("uid")])
         self.assertEqual(self.account.with_user(self.owner).quarantine_count, 3)
-        self.assertEqual(int(self.account.sudo().folder_ids.last_uid), bad_uid + 1, "never blocks later mail")
+        self.assertEqual(int(self.account.sudo()._sync_folder("INBOX").last_uid), bad_uid + 1, "never blocks later mail")
         # « Réessayer » once the cause is gone: stored, rows gone.
         quarantine.with_user(self.owner).action_retry()
         self.assertFalse(self.account.sudo().quarantine_ids)

@@ -118,7 +118,7 @@ class TestSync(ComunikSyncCase):
     def test_batches_commit_progress(self):
         uids = [self.append(build_email(f"Lot {index}")[1]) for index in range(7)]
         self.assertEqual(self.sync(batch_size=3)["new"], 7)
-        folder = self.account.sudo().folder_ids
+        folder = self.account.sudo()._sync_folder("INBOX")
         self.assertEqual(int(folder.last_uid), max(uids))
         self.assertTrue(folder.uidvalidity)
 
@@ -127,7 +127,7 @@ class TestSync(ComunikSyncCase):
         for raw in raws:
             self.append(raw)
         self.sync()
-        old_validity = self.account.sudo().folder_ids.uidvalidity
+        old_validity = self.account.sudo()._sync_folder("INBOX").uidvalidity
         self.dovecot.remove_user(self.login)
         self.dovecot.add_user(self.login, "S3cret-pass")
         for raw in raws:
@@ -135,7 +135,7 @@ class TestSync(ComunikSyncCase):
         self.append(build_email("Nouveau après recréation")[1])
         self.assertEqual(self.sync()["new"], 1)
         self.assertEqual(len(self.stored()), 4)
-        self.assertNotEqual(self.account.sudo().folder_ids.uidvalidity, old_validity)
+        self.assertNotEqual(self.account.sudo()._sync_folder("INBOX").uidvalidity, old_validity)
 
     def test_malformed_and_non_ascii_messages_are_stored(self):
         latin = (
