@@ -1237,7 +1237,9 @@ class ComunikMailAccount(models.Model):
         Ingestion = self.env["comunik.mail.ingestion"]
         new = 0
         first_scan = not folder.uidvalidity
-        plan = reader.plan(int(folder.uidvalidity or 0), int(folder.last_uid or 0), since, int(folder.scan_watermark or 0))
+        plan = reader.plan(
+            int(folder.uidvalidity or 0), int(folder.last_uid or 0), since, int(folder.scan_watermark or 0)
+        )
         if plan.rescan:
             _logger.info("UIDVALIDITY of %s / %s changed: rescanning the period", self.email, folder.name)
             folder.write({"uidvalidity": str(plan.state.uidvalidity), "last_uid": 0, "scan_watermark": 0})

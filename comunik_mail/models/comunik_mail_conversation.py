@@ -55,7 +55,6 @@ class ComunikMailConversation(models.Model):
     category = fields.Selection(related="account_id.category", store=True)
     folder_id = fields.Many2one(
         "comunik.mail.folder",
-        "Folder",
         index="btree_not_null",
         readonly=True,
         ondelete="set null",

@@ -234,7 +234,7 @@ class ComunikMailIngestion(models.AbstractModel):
 
     @api.model
     def _partners(self, emails, outgoing=False):
-        """Sender (and, for outgoing emails, first recipient) email -> partner, creating the missing ones in one call."""
+        """Sender (and for outgoing emails first recipient) address -> partner, creating the missing ones at once."""
         names = {}
         for email in emails:
             contacts = [(email.parsed.from_name, email.parsed.from_email)]
@@ -289,7 +289,9 @@ class ComunikMailIngestion(models.AbstractModel):
         return self.env[CONVERSATION].sudo().with_context(**QUIET_CONTEXT).create(values)
 
     @api.model
-    def _create_messages(self, account, folder, emails, conversation_ids, partners, degraded_reason=None, outgoing=False):
+    def _create_messages(
+        self, account, folder, emails, conversation_ids, partners, degraded_reason=None, outgoing=False
+    ):
         Attachment = self.env["ir.attachment"].sudo()
         attachment_vals, owners = [], []
         for index, email in enumerate(emails):

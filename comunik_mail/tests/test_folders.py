@@ -158,7 +158,9 @@ class TestFolders(ComunikSyncCase):
         self.assertIn(self.login, emails[1].email_from)
         self.assertEqual(conversation.state, "assigned", "an answer reopens or moves nothing")
         self.assertFalse(conversation.is_new)
-        self.assertAlmostEqual(conversation.first_response_date, sent_at.replace(tzinfo=None), delta=timedelta(seconds=2))
+        self.assertAlmostEqual(
+            conversation.first_response_date, sent_at.replace(tzinfo=None), delta=timedelta(seconds=2)
+        )
         self.assertAlmostEqual(conversation.first_response_hours, 2.0, delta=0.01)
         self.assertEqual(conversation.date_last, emails[1].date)
         stats = self.env["comunik.mail.statistics"].search([("conversation_id", "=", conversation.id)])

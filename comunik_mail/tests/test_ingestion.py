@@ -146,7 +146,9 @@ class TestIngestion(ComunikSyncCase):
         self.assertEqual(len(quarantine), 3)
         self.assertIn(bad_uid, [int(uid) for uid in quarantine.mapped("uid")])
         self.assertEqual(self.account.with_user(self.owner).quarantine_count, 3)
-        self.assertEqual(int(self.account.sudo()._sync_folder("INBOX").last_uid), bad_uid + 1, "never blocks later mail")
+        self.assertEqual(
+            int(self.account.sudo()._sync_folder("INBOX").last_uid), bad_uid + 1, "never blocks later mail"
+        )
         # « Réessayer » once the cause is gone: stored, rows gone.
         quarantine.with_user(self.owner).action_retry()
         self.assertFalse(self.account.sudo().quarantine_ids)
