@@ -1191,6 +1191,10 @@ class ComunikMailAccount(models.Model):
                 if not self.folders_listed_date:
                     self._update_folders(imap_folders.list_folders(reader.client))
                     self._commit()
+                sent = self._sent_folder()
+                if sent and self.env["comunik.mail.sent.copy"].sudo().search_count([("account_id", "=", self.id)]):
+                    self.env["comunik.mail.sent.copy"]._append_pending(self, reader.client, sent.name)
+                    self._commit()
                 for folder in self._folders_to_sync():
                     if reader.folder != folder.name and not self._select_folder(reader, folder):
                         continue

@@ -36,7 +36,8 @@ class IrMailServer(models.Model):
         """APPEND what a box's server just sent to that box's Sent folder, flagged read, once per Message-ID.
 
         Odoo sends one copy per notified partner with the same Message-ID: only the first is kept. Never
-        raises: the email is sent; a copy that fails is logged on the box, the next sync does not need it.
+        raises: the email is sent; a copy that fails is kept (``comunik.mail.sent.copy``) and appended by the
+        box's next sync.
         """
         account = self.env["comunik.mail.account"].sudo().search([("mail_server_id", "=", mail_server_id)], limit=1)
         if not account or not account.sent_copy:
@@ -58,14 +59,18 @@ class IrMailServer(models.Model):
             if isinstance(exc, LookupError):
                 error = self.env._("the mailbox has no Sent folder.")
             else:
-                error = " ".join(str(exc).split())[:300] or type(exc).__name__
-            account.with_context(mail_notrack=True)._message_log(
-                body=self.env._(
-                    "An email sent from Odoo could not be copied into the Sent folder of %(email)s: %(error)s",
-                    email=account.email,
-                    error=error,
+                error = account._sync_error_message(exc)
+            if not self.env["comunik.mail.sent.copy"].sudo().search_count([("account_id", "=", account.id)]):
+                # Logged once per outage: the copies wait and the next sync of the box appends them.
+                account.with_context(mail_notrack=True)._message_log(
+                    body=self.env._(
+                        "An email sent from Odoo could not be copied into the Sent folder of %(email)s: %(error)s "
+                        "The copy is kept and added by the synchronization once the server accepts it.",
+                        email=account.email,
+                        error=error,
+                    )
                 )
-            )
+            self.env["comunik.mail.sent.copy"]._keep(account, message, error)
             return
         if not sent:
             account._sync_folder(folder).sudo().write({"is_sent": True})

@@ -48,6 +48,7 @@ BOX_OF = {
     "own": "S",
     "on_cS": "S",
     "qP": "P",
+    "scS": "S",
 }
 SEES = {"S": {"member", "dispatcher"} | ADMINS, "P": {"owner"} | ADMINS}
 MANAGES = {"S": ADMINS, "P": {"owner"} | ADMINS}
@@ -85,6 +86,7 @@ LABEL, BANNER, FOLDER = "comunik.mail.label", "comunik.mail.banner.config", "com
 STATISTICS, WIZARD = "comunik.mail.statistics", "comunik.mail.assign.wizard"
 LOG = "comunik.mail.connection.log"
 QUARANTINE = "comunik.mail.quarantine"
+SENT_COPY = "comunik.mail.sent.copy"
 
 #: Target records of each model's cells (``own``/``other``/``self`` resolve per role).
 TARGETS = {
@@ -99,6 +101,7 @@ TARGETS = {
     WIZARD: ("own",),
     LOG: ("log",),
     QUARANTINE: ("qP",),
+    SENT_COPY: ("scS",),
     "ir.mail_server": ("smtpP",),
     "crm.lead": ("lead",),
     "hr.department": ("D",),
@@ -232,6 +235,15 @@ METHODS = {
     (QUARANTINE, "copy"): "nobody",
     (QUARANTINE, "onchange"): "any_outcome",
     (QUARANTINE, "action_retry"): ("managers", NETWORK),
+    # Copies for the Sent folder waiting for the next sync: admins may look, the addon alone writes them.
+    (SENT_COPY, "read"): "admins",
+    (SENT_COPY, "search_read"): "admins",
+    (SENT_COPY, "web_read"): "admins",
+    (SENT_COPY, "write"): "fields",
+    (SENT_COPY, "create"): "create",
+    (SENT_COPY, "unlink"): "nobody",
+    (SENT_COPY, "copy"): "nobody",
+    (SENT_COPY, "onchange"): "any_outcome",
     ("crm.lead", "action_open_comunik_conversations"): "any_outcome",  # an action, no data
     ("mail.thread", "mail_allowed_qweb_expressions"): "anyone",  # a constant whitelist
     # Opening a composer copies the published templates for its model (sudo): internal users only.
@@ -297,6 +309,7 @@ FIELDS = {
     ),
     # Written by the sync alone.
     **_policies(QUARANTINE, "account_id folder_id uidvalidity uid message_id reason date attempt_count", "nobody"),
+    **_policies(SENT_COPY, "account_id message_id raw sent_date error attempt_count", "nobody"),
     **_policies(STATISTICS, _STATISTICS, "nobody"),  # a SQL view
     **_policies(WIZARD, "priority user_id", "own"),  # its action_assign re-checks
     (WIZARD, "conversation_ids"): "readers_of_P",  # adds cP to the role's own wizard on cS
@@ -330,6 +343,7 @@ CREATES = {
     WIZARD: (("on_cS", "readers"),),
     LOG: (("new", "nobody"),),
     QUARANTINE: (("new", "nobody"),),
+    SENT_COPY: (("new", "nobody"),),
 }
 
 

@@ -189,6 +189,7 @@ class TestAccessMatrix(HttpCase):
             "Tdraft": draft.id,
             "smtpP": personal.mail_server_id.id,
             "log": env[am.LOG].create({"user_id": cls.users["owner"].id, "account_id": personal.id, "host": "x"}).id,
+            "scS": env[am.SENT_COPY].create({"account_id": shared.id, "message_id": "<matrix@x>", "raw": "eA=="}).id,
             "qP": env[am.QUARANTINE]
             .create({"account_id": personal.id, "folder_id": folders[1].id, "uidvalidity": "7", "uid": 3})
             .id,
@@ -382,6 +383,7 @@ class TestAccessMatrix(HttpCase):
             am.STATISTICS: {"state": "closed"},
             am.LOG: {"user_id": self.users[role].id, "host": "forged"},
             am.QUARANTINE: {"account_id": self.records["P"], "uid": 99},
+            am.SENT_COPY: {"account_id": self.records["S"], "message_id": "<forged@x>"},
         }[model]
 
     def new_value(self, model, record_id, fname):
@@ -413,6 +415,8 @@ class TestAccessMatrix(HttpCase):
             return "2031-01-02"
         if kind == "datetime":
             return "2031-01-02 03:04:05"
+        if kind == "binary":
+            return "bWF0cml4"  # base64 of "matrix"
         if field.comodel_name == "res.users":
             other = self.spare
         else:

@@ -4,7 +4,7 @@ from email import message_from_bytes
 from odoo.exceptions import AccessError, UserError
 from odoo.tests import tagged
 
-from .common import ComunikSyncCase
+from .common import ComunikSyncCase, unused_port
 from .test_sync import build_email
 
 CUSTOMER = "Claire Dupont <claire.dupont@client-dupont.example>"
@@ -238,3 +238,28 @@ class TestFolders(ComunikSyncCase):
         self.assertEqual(self.dovecot.count(login, "Sent"), 1)
         with self.assertRaises(AccessError):
             self.shared.with_user(self.member).sent_copy = False
+
+    def test_copy_refused_at_send_time_is_appended_by_the_next_sync(self):
+        self.dovecot.append(self.login, build_email("Adresse de livraison", to=self.login)[1])
+        self.sync()
+        conversation = self.conversations()
+        conversation.with_user(self.dispatcher).action_assign(self.member)
+        imap = self.shared.sudo().fetchmail_server_id
+        imap_port = imap.port
+        imap.port = unused_port()  # IMAP down while SMTP works
+        self.send_for_real()
+        message = self.reply_from_odoo(conversation)
+        self.smtp.wait_for(1)
+        pending = self.env["comunik.mail.sent.copy"].search([("account_id", "=", self.shared.id)])
+        self.assertEqual(pending.message_id, message.message_id)
+        self.assertIn("dossier Envoyés", self.shared.message_ids[:1].body, "logged in French (the sender's language)")
+        self.assertEqual(self.dovecot.count(self.login, "Sent"), 0)
+        with self.assertRaises(AccessError):
+            pending.with_user(self.member).read(["raw"])
+        imap.port = imap_port
+        self.assertEqual(self.sync()["new"], 0, "the copy appended is Odoo's own email: not stored again")
+        self.assertFalse(pending.exists())
+        [(flags, raw)] = self.dovecot.messages(self.login, "Sent").values()
+        self.assertEqual(flags, ("\\Seen",))
+        self.assertEqual(message_from_bytes(raw)["Message-Id"], message.message_id)
+        self.assertEqual(self.env["mail.message"].search_count([("message_id", "=", message.message_id)]), 1)
