@@ -216,3 +216,63 @@ def test_killed_sync_with_poison_resumes_with_every_message_once(dovecot, accoun
     assert result["state"] == "ok"
     assert stored(account_id) == (total, total)
     assert quarantined(account_id) == 0
+
+
+def make_boxes(dovecot, count):
+    """``count`` committed boxes with automatic sync on, one new email each."""
+    logins = [f"e2e-claim-{uuid.uuid4().hex[:8]}@example.test" for _index in range(count)]
+    for login in logins:
+        dovecot.add_user(login, "pw-e2e")
+        fill(dovecot, login, 1)
+    out = odoo_shell(
+        f"""
+ids = []
+for login in {logins!r}:
+    account = env["comunik.mail.account"].create({{
+        "email": login, "category": "shared", "sync_period": "week",
+        "imap_host": HOST, "imap_port": IMAPS_PORT, "imap_password": "pw-e2e",
+        "smtp_host": HOST, "smtp_port": SMTPS_PORT,
+    }})
+    account.sudo().sync_enabled = True
+    ids.append(account.id)
+env.cr.commit()
+print("RESULT " + json.dumps(ids))
+"""
+    )
+    return logins, last_json(out)
+
+
+def test_two_cron_processes_claim_different_boxes_each_once(dovecot):
+    """Two Odoo processes run the sync job at the same time: SKIP LOCKED splits the boxes between them."""
+    logins, ids = make_boxes(dovecot, 16)
+    env_extra = {"COMUNIK_MAIL_CA_FILE": dovecot.ca_file}
+    start_at = time.time() + 15  # both processes are up by then: their passes overlap
+    script = f"""
+import time
+Account = env["comunik.mail.account"]
+original = type(Account)._sync
+def slow(account, **kwargs):
+    time.sleep(0.3)  # a real server's round trips: both processes are busy at the same time
+    return original(account, **kwargs)
+type(Account)._sync = slow
+time.sleep(max({start_at} - time.time(), 0))
+claimed = Account._cron_sync(time_budget=300)
+print("RESULT " + json.dumps([i for i in claimed if i in {ids!r}]))
+"""
+    try:
+        processes = [odoo_shell(script, env_extra, wait=False) for _index in range(2)]
+        claims = []
+        for process in processes:
+            out, err = process.communicate(timeout=600)
+            assert process.returncode == 0, err[-3000:]
+            claims.append(last_json(out))
+        first, second = claims
+        assert not set(first) & set(second), "a box synced by both processes"
+        assert sorted(first + second) == sorted(ids), "every box synced once in the pass"
+        assert first and second, f"both processes worked: {len(first)} + {len(second)}"
+        for account_id in ids:
+            assert stored(account_id) == (1, 1)
+    finally:
+        odoo_shell(f'env["comunik.mail.account"].browse({ids!r}).unlink()\nenv.cr.commit()\n')
+        for login in logins:
+            dovecot.remove_user(login)

@@ -116,6 +116,29 @@ LOGIN_BACKOFF_MAX = timedelta(days=1)
 INTERACTIVE_BUDGET = 60.0
 #: Seconds kept free below Odoo's cron time limit (``limit_time_real_cron``) for the last batch and the commit.
 CRON_MARGIN = 30.0
+#: The scheduled sync jobs: Odoo runs one job on one cron thread at a time, so parallel syncs need several jobs
+#: (each claims different boxes). Deactivate some in Settings → Technical → Scheduled Actions to use fewer threads.
+SYNC_JOBS = tuple(f"comunik_mail.ir_cron_comunik_mail_sync{suffix}" for suffix in ("", "_2", "_3", "_4"))
+#: The next due box of a pass, stamped and returned; rows other workers are claiming are skipped, not waited for.
+CLAIM_QUERY = """
+UPDATE comunik_mail_account SET sync_attempt_date = clock_timestamp() AT TIME ZONE 'UTC'
+ WHERE id = (
+    SELECT id FROM comunik_mail_account
+     WHERE sync_enabled AND active
+       AND (sync_retry_date IS NULL OR sync_retry_date <= clock_timestamp() AT TIME ZONE 'UTC')
+       AND (sync_attempt_date IS NULL
+            OR sync_attempt_date < LEAST(%s, (clock_timestamp() AT TIME ZONE 'UTC') - make_interval(secs => %s)))
+       AND id != ALL(%s)
+     ORDER BY sync_attempt_date ASC NULLS FIRST, id
+     LIMIT 1
+       FOR UPDATE SKIP LOCKED)
+RETURNING id
+"""
+#: Claims retried after a serialization failure (two workers reaching the same row at the same instant).
+CLAIM_RETRIES = 20
+#: A box polled by any job is not polled again for this long (system parameter, seconds).
+SYNC_INTERVAL_PARAM = "comunik_mail.sync_interval_seconds"
+DEFAULT_SYNC_INTERVAL = 30.0
 #: Byte budget of one FETCH round trip (system parameter ``comunik_mail.fetch_bytes``).
 FETCH_BYTES_PARAM = "comunik_mail.fetch_bytes"
 
@@ -1046,7 +1069,7 @@ class ComunikMailAccount(models.Model):
         for account in self:
             results.append(account.sudo()._sync(time_budget=time_budget, enable=True))
         if any(r["more"] for r in results):
-            self.env.ref("comunik_mail.ir_cron_comunik_mail_sync")._trigger()
+            self.env["comunik.mail.account"].sudo()._trigger_sync_jobs()
         for result in results:
             result.pop("more")
         return results
@@ -1069,32 +1092,90 @@ class ComunikMailAccount(models.Model):
 
     @api.model
     def _cron_sync(self, time_budget=None):
-        """Scheduled action: every account with automatic sync, each isolated from the others' failures.
+        """Scheduled action: every box with automatic sync, each isolated from the others' failures.
 
-        The run fits in Odoo's cron time limit; progress is committed per batch and per box. Boxes
-        tried longest ago go first, so a box that failed or was cut goes to the back of the queue.
+        Boxes are *claimed* one at a time (``_claim_next_box``: ``FOR UPDATE SKIP LOCKED``), so every cron
+        thread of every Odoo process and host sharing the database syncs different boxes at the same time:
+        the addon ships several sync jobs (``ir_cron_comunik_mail_sync``, ``_2``…), Odoo runs each on a free
+        cron thread. A pass serves each box at most once, the boxes tried longest ago first (no starvation:
+        a box that failed or was cut goes to the back). The run fits in Odoo's cron time limit; progress is
+        committed per batch and per box.
         """
         if time_budget is None:
             time_budget = cron_time_budget()
         deadline = time.monotonic() + time_budget
+        self.env.flush_all()  # the claims run in cursors of their own: they must see what the caller wrote
         self._reset_stale_running()
-        now = fields.Datetime.now()
-        accounts = self.sudo().search(
-            [("sync_enabled", "=", True), "|", ("sync_retry_date", "=", False), ("sync_retry_date", "<=", now)],
-            order="sync_attempt_date asc nulls first, id",
-        )
+        pass_start = self._db_now()
+        claimed = []
         more = False
-        for account in accounts:
+        while True:
             remaining = deadline - time.monotonic()
             if remaining <= 0:
                 more = True
                 break
+            account = self._claim_next_box(pass_start, claimed)
+            if not account:
+                break
+            claimed.append(account.id)
             try:
-                more |= account._sync(time_budget=remaining)["more"]
+                more |= account._sync(time_budget=remaining, claimed=True)["more"]
             except Exception:  # noqa: BLE001 - one broken account must never stop the others
                 _logger.exception("Synchronization of %s failed unexpectedly", account.email)
         if more:
-            self.env.ref("comunik_mail.ir_cron_comunik_mail_sync")._trigger()
+            self._trigger_sync_jobs()
+        return claimed
+
+    @api.model
+    def _db_now(self):
+        """The database's wall clock, to the microsecond (not the transaction's start): claims of all hosts are
+        compared on one clock."""
+        self.env.cr.execute("SELECT (clock_timestamp() AT TIME ZONE 'UTC')::timestamp")
+        return self.env.cr.fetchone()[0]
+
+    @api.model
+    def _claim_next_box(self, pass_start, skip_ids=()):
+        """Take the next due box for this worker, or an empty recordset when none is left in this pass.
+
+        Due: automatic sync on, no login backoff running, not tried since the pass began nor in the last
+        ``comunik_mail.sync_interval_seconds`` (by any worker: a job starting after another's pass does
+        not poll the same boxes again).
+        The row is locked ``FOR UPDATE SKIP LOCKED`` while its attempt date is stamped, in a cursor of its
+        own committed at once: two workers never take the same box, and none waits for another. The sync
+        itself is still guarded by the box's advisory lock (a button or API sync may hold it).
+        """
+        for attempt in range(CLAIM_RETRIES):
+            try:
+                with self.env.registry.cursor() as cr:
+                    cr.execute(CLAIM_QUERY, [pass_start, self._sync_interval(), list(skip_ids)], log_exceptions=False)
+                    row = cr.fetchone()
+                break
+            except psycopg2.extensions.TransactionRollbackError:
+                # Odoo's cursors are REPEATABLE READ: a box another worker claimed since our snapshot is a
+                # serialization failure, not a skipped row. A new transaction sees it stamped, so it is skipped.
+                time.sleep(0.01 * (attempt + 1))
+        else:
+            return self.browse()
+        account = self.browse(row[0] if row else [])
+        account.invalidate_recordset(["sync_attempt_date"])
+        return account
+
+    @api.model
+    def _sync_interval(self):
+        """Seconds between two automatic polls of a box (system parameter, default 30)."""
+        value = self.env["ir.config_parameter"].sudo().get_param(SYNC_INTERVAL_PARAM)
+        try:
+            return max(float(value), 0.0) if value not in (None, False, "") else DEFAULT_SYNC_INTERVAL
+        except ValueError:
+            return DEFAULT_SYNC_INTERVAL
+
+    @api.model
+    def _trigger_sync_jobs(self):
+        """Wake every sync job now (Odoo's cron workers pick them up on free threads)."""
+        for xmlid in SYNC_JOBS:
+            job = self.env.ref(xmlid, raise_if_not_found=False)
+            if job and job.active:
+                job.sudo()._trigger()
 
     @api.model
     def _reset_stale_running(self):
@@ -1121,7 +1202,9 @@ class ComunikMailAccount(models.Model):
 
     # ------------------------------------------------------------------ engine
 
-    def _sync(self, time_budget=INTERACTIVE_BUDGET, batch_size=imap_sync.DEFAULT_BATCH_SIZE, enable=False):
+    def _sync(
+        self, time_budget=INTERACTIVE_BUDGET, batch_size=imap_sync.DEFAULT_BATCH_SIZE, enable=False, claimed=False
+    ):
         """Fetch what is new in INBOX, committing after every batch (a crash loses at most one batch).
 
         Runs in its own cursor, holding a PostgreSQL advisory lock on the account
@@ -1143,7 +1226,8 @@ class ComunikMailAccount(models.Model):
             try:
                 if enable and not account.sync_enabled:
                     account.sync_enabled = True
-                account.sync_attempt_date = fields.Datetime.now()  # to the back of the cron's queue
+                if not claimed:  # a claimed box was stamped by its claim (``_claim_next_box``)
+                    account.sync_attempt_date = fields.Datetime.now()  # to the back of the cron's queue
                 result.update(account._sync_locked(time_budget, batch_size))
             except LockNotAvailable:
                 result.update(state="error", error=self.env._("The account is being modified: try again."))

@@ -75,6 +75,8 @@ class ComunikMailCase(TransactionCase):
     def setUpClass(cls):
         super().setUpClass()
         cls.dovecot, cls.smtp = use_real_servers(cls.env)
+        # Each test's cron runs poll every box again at once (TestCronClaim tests the interval).
+        cls.env["ir.config_parameter"].sudo().set_param("comunik_mail.sync_interval_seconds", "0")
         cls.admin = new_test_user(
             cls.env, "cmk_admin", groups="base.group_user,comunik_mail.group_comunik_mail_admin", name="Adèle Admin"
         )
