@@ -1370,7 +1370,7 @@ class ComunikMailAccount(models.Model):
 
     def _folders_to_sync(self):
         """INBOX first, then the folders chosen for the inbox, then the Sent folder (read for outgoing emails)."""
-        folders = self.sudo().folder_ids.filtered(lambda f: f.present and (f.sync_enabled or f.is_sent))
+        folders = self.sudo().folder_ids.filtered(lambda f: f.is_inbox or (f.present and (f.sync_enabled or f.is_sent)))
         return folders.sorted(lambda f: (not f.is_inbox, f.is_sent, f.name.casefold()))
 
     def _update_folders(self, infos):
@@ -1392,6 +1392,8 @@ class ComunikMailAccount(models.Model):
                 "excluded_by_default": info.excluded_by_default,
                 "present": True,
             }
+            if info.is_inbox:
+                values["sync_enabled"] = True  # always (boxes synced before folders were listed included)
             folder = existing.get(info.name)
             if folder:
                 folder.write(values)
