@@ -24,3 +24,4 @@ from . import test_access_matrix
 from . import test_json2_api
 from . import test_oauth
 from . import test_oauth_tour
+from . import test_compose
