@@ -25,3 +25,4 @@ from . import test_json2_api
 from . import test_oauth
 from . import test_oauth_tour
 from . import test_compose
+from . import test_compose_tour

@@ -150,11 +150,14 @@ class ComunikMailCompose(models.TransientModel):
         return values
 
     def _partners_of(self, addresses):
-        """Partners of formatted addresses (found, or created as Odoo does for new addresses)."""
+        """Partners of formatted addresses, found or created as the mail sync does (sudo: not every user may
+        create contacts, and these addresses come from documents the caller was checked to read)."""
+        Partner = self.env["res.partner"]
         emails = [address for text in addresses if text for address in email_split_and_format(text)]
         if not emails:
-            return self.env["res.partner"]
-        return self.env["res.partner"]._find_or_create_from_emails(emails)
+            return Partner
+        found = Partner.sudo()._find_or_create_from_emails(emails)
+        return Partner.browse([partner.id for partner in found if partner]).exists()
 
     def _reply_values(self, conversation, mode):
         """Recipients, subject, body and attachments of a reply to all or a forward of the conversation."""
@@ -249,11 +252,11 @@ class ComunikMailCompose(models.TransientModel):
     def _onchange_template_id(self):
         """A published template fills subject and body, rendered for the first recipient (else for the
         conversation's correspondent); the signature and a forward's quote stay."""
-        template = self.env["mail.template"].browse(self.template_id.id)
+        template = self.env["mail.template"].browse(self.template_id._origin.id)
         if not template or template.model != CONVERSATION or not template.comunik_template_id:
             return None
-        partner = self.env["res.partner"].browse(self.partner_to_ids[:1].id)
-        conversation = self.env[CONVERSATION].browse(self.conversation_id.id)
+        partner = self.env["res.partner"].browse(self.partner_to_ids[:1]._origin.id)
+        conversation = self.env[CONVERSATION].browse(self.conversation_id._origin.id)
         if partner:
             partner.check_access("read")
             model, res_id = "res.partner", partner.id
