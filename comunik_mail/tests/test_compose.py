@@ -16,7 +16,8 @@ COLLEAGUE = "marc.leroy@client-dupont.example"
 
 def customer_email(to, cc="", subject="Commande CMD-21007 non reçue", attachment=None, reply_to=None, in_reply_to=None):
     """An email of the customer to the box, with Cc and optionally an attachment."""
-    msg = EmailMessage()
+    # Long Odoo Message-IDs must stay one token (Python would fold them into encoded words, no client does).
+    msg = EmailMessage(policy=email_policy.default.clone(max_line_length=998))
     msg["From"] = f"Claire Dupont <{CUSTOMER}>"
     msg["To"] = to
     if cc:
@@ -27,7 +28,8 @@ def customer_email(to, cc="", subject="Commande CMD-21007 non reçue", attachmen
     msg["Date"] = format_datetime(datetime.now(UTC))
     msg["Message-ID"] = make_msgid(domain="client-dupont.example")
     if in_reply_to:
-        msg["In-Reply-To"] = in_reply_to
+        msg["In-Reply-To"] = str(in_reply_to)
+        msg["References"] = str(in_reply_to)
     msg.set_content("Bonjour,\n\nJe n'ai pas reçu ma commande.")
     if attachment:
         msg.add_attachment(attachment[1], maintype="application", subtype="pdf", filename=attachment[0])
@@ -122,6 +124,7 @@ class TestCompose(ComunikSyncCase):
             self.shared.email, subject="Re: Votre devis", in_reply_to=email["Message-ID"]
         )
         self.dovecot.append(self.shared.email, answer)
+        self.env.flush_all()  # committed before the next sync, in real life
         self.shared.sudo()._sync()
         self.assertEqual(
             self.env["comunik.mail.conversation"].search([("account_id", "=", self.shared.id)]), conversation
@@ -198,6 +201,8 @@ class TestCompose(ComunikSyncCase):
         of_personal_box = self.env["ir.attachment"].search([("name", "=", "bulletin.pdf")])
         of_other_user = self.env["ir.attachment"].with_user(self.owner).create({"name": "perso.pdf", "raw": b"x"})
         for attachment in (of_personal_box, of_other_user):
+            self.assertEqual(len(attachment), 1)
+            self.assertFalse(attachment.with_user(self.member).has_access("read"))
             with self.assertRaises(AccessError):
                 self.compose(self.member, account_id=self.shared.id, attachment_ids=[(6, 0, attachment.ids)])
             wizard = self.compose(self.member, account_id=self.shared.id, partner_to_ids=[(6, 0, self.customer.ids)])

@@ -88,7 +88,7 @@ class ComunikMailCompose(models.TransientModel):
             raise UserError(self.env._("A new email starts a conversation of its own."))
         if self.lead_id:
             self.lead_id.check_access("read")
-        self.attachment_ids.check_access("read")
+        self._attachments().check_access("read")
         if self.close_after_send and self.conversation_id:
             self.conversation_id._check_can_work()
 
@@ -98,15 +98,20 @@ class ComunikMailCompose(models.TransientModel):
             self._check_user_values(vals)
         wizards = super().create(vals_list)
         if not self.env.su:
-            wizards.attachment_ids.check_access("read")
+            wizards._attachments().check_access("read")
         return wizards
 
     def write(self, vals):
         self._check_user_values(vals)
         result = super().write(vals)
         if "attachment_ids" in vals and not self.env.su:
-            self.attachment_ids.check_access("read")
+            self._attachments().check_access("read")
         return result
+
+    def _attachments(self):
+        """Every attachment linked, in the caller's env: reading the field would silently leave out those the
+        caller may not read (ir.attachment's search), which must be refused instead."""
+        return self.sudo().attachment_ids.with_env(self.env)
 
     # ------------------------------------------------------------------ defaults
 
