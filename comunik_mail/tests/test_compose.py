@@ -306,7 +306,9 @@ class TestCompose(ComunikSyncCase):
         form = Form(
             self.env["comunik.mail.compose"]
             .with_user(self.member)
-            .with_context(default_mode="forward", active_model=conversation._name, active_id=conversation.id)
+            .with_context(
+                lang="fr_FR", default_mode="forward", active_model=conversation._name, active_id=conversation.id
+            )
         )
         self.assertFalse(form.partner_to_ids[:])
         self.assertEqual(form.subject, "Tr: Commande CMD-21007 non reçue")

@@ -1,3 +1,4 @@
+from email.header import decode_header, make_header
 from email.utils import parseaddr
 
 from odoo.tests import HttpCase, new_test_user, tagged
@@ -53,5 +54,6 @@ class TestComposeTour(HttpCase):
         self.assertEqual(message.author_id, member.partner_id)
         mail = self.env["mail.mail"].sudo().search([("mail_message_id", "=", message.id)])
         self.assertEqual(mail.mail_server_id, account.mail_server_id, "through the box's SMTP server")
-        self.assertEqual(parseaddr(mail.email_from), (member.name, account.email))
+        name, address = parseaddr(mail.email_from)
+        self.assertEqual((str(make_header(decode_header(name))), address), (member.name, account.email))
         self.assertEqual(parseaddr(mail.email_to)[1], customer.email)
