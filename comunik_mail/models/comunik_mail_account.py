@@ -936,7 +936,7 @@ class ComunikMailAccount(models.Model):
         """The boxes the current user may write from (empty without Email rights)."""
         if not self.has_access("read"):
             return self.browse()
-        return self.search([])
+        return self.search([("active", "=", True)])
 
     def _sender_name(self, user):
         """Display name of the From of an email written by ``user`` from this box."""

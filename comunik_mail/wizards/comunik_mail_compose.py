@@ -32,8 +32,8 @@ class ComunikMailCompose(models.TransientModel):
     _description = "Write an Email"
 
     mode = fields.Selection(MODES, default="new", required=True, readonly=True)
-    conversation_id = fields.Many2one(CONVERSATION, "Conversation", readonly=True, ondelete="cascade")
-    lead_id = fields.Many2one("crm.lead", "Lead", readonly=True, ondelete="cascade")
+    conversation_id = fields.Many2one(CONVERSATION, readonly=True, ondelete="cascade")
+    lead_id = fields.Many2one("crm.lead", readonly=True, ondelete="cascade")
     allowed_account_ids = fields.Many2many("comunik.mail.account", compute="_compute_allowed_account_ids")
     account_id = fields.Many2one(
         "comunik.mail.account",
@@ -50,7 +50,6 @@ class ComunikMailCompose(models.TransientModel):
     attachment_ids = fields.Many2many("ir.attachment", "comunik_mail_compose_attachment_rel", string="Attachments")
     template_id = fields.Many2one(
         "mail.template",
-        "Template",
         domain=[("model", "=", CONVERSATION), ("comunik_template_id", "!=", False)],
         ondelete="set null",
     )
