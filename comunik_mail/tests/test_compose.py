@@ -369,6 +369,35 @@ class TestCompose(ComunikSyncCase):
         form = Form(self.env["comunik.mail.compose"].with_user(self.member).with_context(default_mode="new"))
         self.assertNotIn("Mélanie", str(form.body))
 
+    def test_changing_box_changes_the_signature_never_to_another_box_s(self):
+        self.member.sudo().signature = "<p>Mélanie, conseillère</p>"
+        self.shared.with_user(self.admin).write({"signature_mode": "box", "signature": "<p>Service client</p>"})
+        self.other_box.with_user(self.admin).write(
+            {
+                "signature_mode": "box",
+                "signature": "<p>Signature secrète</p>",
+                "department_ids": [(6, 0, self.department.ids)],
+            }
+        )
+        form = Form(self.env["comunik.mail.compose"].with_user(self.member).with_context(default_mode="new"))
+        form.account_id = self.shared
+        form.body = str(form.body).replace("<p><br></p>", "<p>Bonjour</p>", 1)
+        self.assertIn("Service client", str(form.body))
+        form.account_id = self.other_box
+        self.assertIn("Signature secrète", str(form.body))
+        self.assertNotIn("Service client", str(form.body))
+        self.assertIn("Bonjour", str(form.body), "what was written stays")
+        # The personal box of someone else, sent in onchange values: its signature is not rendered.
+        self.personal.with_user(self.owner).write({"signature_mode": "box", "signature": "<p>Odile privée</p>"})
+        wizard = (
+            self.env["comunik.mail.compose"]
+            .with_user(self.member)
+            .new({"mode": "new", "account_id": self.shared.id, "body": str(form.body)})
+        )
+        wizard.account_id = self.personal
+        wizard._onchange_account_id()
+        self.assertNotIn("Odile privée", str(wizard.body))
+
     @mute_logger("odoo.models")
     def test_box_settings_only_for_its_managers(self):
         for user in (self.member, self.dispatcher):
@@ -413,6 +442,16 @@ class TestCompose(ComunikSyncCase):
         result = wizard._onchange_template_id()
         self.assertIn("warning", result)
         self.assertFalse(wizard.template_id)
+        # A draft (its Odoo copy archived) is never rendered, even when its id is sent.
+        template.action_save_draft()
+        wizard = (
+            self.env["comunik.mail.compose"]
+            .with_user(self.member)
+            .new({"mode": "new", "partner_to_ids": [(6, 0, self.customer.ids)], "subject": "Mon objet"})
+        )
+        wizard.template_id = mail_template
+        wizard._onchange_template_id()
+        self.assertEqual(wizard.subject, "Mon objet")
 
     def test_new_user_without_box_cannot_send(self):
         lonely = new_test_user(self.env, "cmk_lonely", groups="base.group_user,comunik_mail.group_comunik_mail_user")

@@ -227,13 +227,21 @@ class ComunikMailCompose(models.TransientModel):
 
     def _body(self, account, content=None, quote=None):
         """Body of a new email: what to write (or a template's text), the box's signature, the quote."""
-        signature = account._signature_html(self.env.user) if account else Markup("")
+        signature = self._signature(account)
         parts = [Markup(content) if content and not is_html_empty(content) else Markup("<p><br/></p>")]
         if signature:
             parts.append(Markup('<div class="%s">%s</div>') % (SIGNATURE_CLASS, signature))
         if quote:
             parts.append(quote)
         return Markup("").join(parts)
+
+    def _signature(self, account):
+        """The user's signature for ``account``, only from a box they may write from (onchange values are
+        anybody's: another box's signature is never rendered)."""
+        account = account._origin
+        if not account or not account.sudo(False).has_access("read"):
+            return Markup("")
+        return account._signature_html(self.env.user)
 
     # ------------------------------------------------------------------ onchange
 
@@ -246,7 +254,7 @@ class ComunikMailCompose(models.TransientModel):
         blocks = root.find_class(SIGNATURE_CLASS)
         if not blocks:
             return
-        signature = self.account_id._signature_html(self.env.user)
+        signature = self._signature(self.account_id)
         new = lxml_html.fragment_fromstring(str(signature) or "", create_parent="div")
         new.set("class", SIGNATURE_CLASS)
         blocks[0].getparent().replace(blocks[0], new)
@@ -257,7 +265,8 @@ class ComunikMailCompose(models.TransientModel):
         """A published template fills subject and body, rendered for the first recipient (else for the
         conversation's correspondent); the signature and a forward's quote stay."""
         template = self.env["mail.template"].browse(self.template_id._origin.id)
-        if not template or template.model != CONVERSATION or not template.comunik_template_id:
+        # Published templates only (a draft's copy is archived, and drafts are for the admins).
+        if not template.active or template.model != CONVERSATION or not template.comunik_template_id:
             return None
         partner = self.env["res.partner"].browse(self.partner_to_ids[:1]._origin.id)
         conversation = self.env[CONVERSATION].browse(self.conversation_id._origin.id)
