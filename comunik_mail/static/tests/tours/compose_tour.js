@@ -57,5 +57,15 @@ registry.category("web_tour.tours").add("comunik_mail_compose_tour", {
             content: "La nouvelle conversation est dans la liste",
             trigger: ":not(:has(.modal)) .o_data_row:contains(Votre devis, Claire Dupont):contains(En cours)",
         },
+        {
+            content: "Passer en vue kanban",
+            trigger: ".o_switch_view.o_kanban",
+            run: "click",
+        },
+        {
+            content: "En vue kanban, la conversation est dans la colonne « En cours »",
+            trigger:
+                ".o_kanban_view:has(.o_kanban_group:contains(En cours) .o_kanban_record:contains(Votre devis, Claire Dupont))",
+        },
     ],
 });
