@@ -150,6 +150,16 @@ class TestCompose(ComunikSyncCase):
         self.assertEqual(conversation.state, "closed")
         self.assertEqual(conversation.user_id, self.dispatcher)
         self.assertTrue(conversation.close_date)
+        # A reply from the chatter follows the box's choice too.
+        reply = conversation.with_user(self.dispatcher).message_post(
+            body="<p>Complément</p>",
+            partner_ids=self.customer.ids,
+            message_type="comment",
+            subtype_xmlid="mail.mt_comment",
+        )
+        self.env["mail.mail"].sudo().search([("mail_message_id", "=", reply.id)]).send()
+        email = parsed(self.smtp.wait_for(2)[-1])
+        self.assertEqual(parseaddr(email["From"]), ("Service client Comunik", self.shared.email))
 
     def test_default_box_is_the_primary_one_if_allowed(self):
         self.member.sudo().comunik_primary_account_id = self.shared
