@@ -14,6 +14,7 @@
         "data/ir_cron_data.xml",
         "views/comunik_mail_account_views.xml",
         "wizards/comunik_mail_assign_wizard_views.xml",
+        "wizards/comunik_mail_compose_views.xml",
         "views/comunik_mail_conversation_views.xml",
         "views/comunik_mail_label_views.xml",
         "views/comunik_mail_banner_config_views.xml",
@@ -21,6 +22,7 @@
         "views/comunik_mail_statistics_views.xml",
         "views/comunik_mail_connection_log_views.xml",
         "views/crm_lead_views.xml",
+        "views/res_partner_views.xml",
         "views/comunik_mail_menus.xml",
     ],
     "assets": {

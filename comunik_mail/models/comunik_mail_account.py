@@ -7,11 +7,12 @@ from datetime import timedelta
 
 import psycopg2
 import requests
+from markupsafe import Markup
 from psycopg2.errors import LockNotAvailable
 
 from odoo import api, fields, models
 from odoo.exceptions import AccessError, UserError, ValidationError
-from odoo.tools import SQL, config
+from odoo.tools import SQL, config, email_normalize, is_html_empty
 
 from ..services import connection, host_policy, imap_folders, imap_sync, limits, providers
 
@@ -266,6 +267,27 @@ class ComunikMailAccount(models.Model):
     )
     is_primary = fields.Boolean("Primary Account", compute="_compute_is_primary", search="_search_is_primary")
     can_edit = fields.Boolean(compute="_compute_can_edit")
+
+    # What the emails written from this box look like (guide: « Notifications et signatures »).
+    sender_name_mode = fields.Selection(
+        [("user", "User's name"), ("box", "Mailbox name")],
+        "Sender Name",
+        default="user",
+        required=True,
+        help="Display name of the From of the emails written from this mailbox: the name of the user who writes, "
+        "or the name of the mailbox.",
+    )
+    sender_display_name = fields.Char(
+        "Mailbox Name", help="Shown to the recipients as the sender when the sender name is the mailbox name."
+    )
+    signature_mode = fields.Selection(
+        [("box", "Mailbox signature"), ("user", "User's signature"), ("none", "No signature")],
+        "Signature",
+        default="user",
+        required=True,
+        help="Inserted in new emails, replies to all and forwards written from this mailbox (editable before sending).",
+    )
+    signature = fields.Html("Mailbox Signature", sanitize_style=True)
 
     _email_category_uniq = models.Constraint(
         "UNIQUE NULLS NOT DISTINCT (email, category, owner_id)",
@@ -930,6 +952,49 @@ class ComunikMailAccount(models.Model):
             for host, port in (("imap_host", "imap_port"), ("smtp_host", "smtp_port")):
                 if (values[host], values[port]) != (stored[host], stored[port]):
                     account._check_host_allowed(values[host], values[port])
+
+    def _check_can_send(self):
+        """Who may write from a box: its owner (personal box), the members of its departments and its
+        dispatchers (shared box), the Email admins; decided by the box's record rules, with the caller's rights."""
+        for account in self:
+            if not account.active or not account.sudo(False).has_access("read"):
+                raise AccessError(self.env._("You cannot send emails from the mailbox %s.", account.sudo().email))
+
+    @api.model
+    def _sendable_accounts(self):
+        """The boxes the current user may write from (empty without Email rights)."""
+        if not self.has_access("read"):
+            return self.browse()
+        return self.search([("active", "=", True)])
+
+    def _sender_name(self, user):
+        """Display name of the From of an email written by ``user`` from this box."""
+        self.ensure_one()
+        account = self.sudo()
+        if account.sender_name_mode == "box":
+            return account.sender_display_name or account.email
+        return user.name
+
+    def _signature_html(self, user):
+        """The signature inserted in the emails ``user`` writes from this box (empty Markup if none)."""
+        self.ensure_one()
+        account = self.sudo()
+        if account.signature_mode == "box":
+            signature = account.signature
+        elif account.signature_mode == "user":
+            signature = user.sudo().signature
+        else:
+            signature = False
+        return Markup("") if is_html_empty(signature) else Markup(signature)
+
+    def _own_addresses(self):
+        """Normalized addresses this box receives as itself: its address and its login names that are
+        addresses (never proposed as recipients of its own emails)."""
+        addresses = set()
+        for account in self.sudo():
+            logins = [account.email, account.fetchmail_server_id.user, account.mail_server_id.smtp_user]
+            addresses.update(email_normalize(login) for login in logins if login and email_normalize(login))
+        return addresses
 
     def _member_users(self):
         """Users who may be assigned these boxes' emails: members of their departments."""

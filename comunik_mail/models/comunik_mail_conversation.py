@@ -375,8 +375,10 @@ class ComunikMailConversation(models.Model):
             # author up by that address and find nobody).
             kwargs.setdefault("author_id", self.env.user.partner_id.id)
             # Always the account's address (Odoo's composer passes the user's own); the display name is
-            # kept (the user's name, or a template's « Nom de l'expéditeur »).
-            name = parseaddr(kwargs.get("email_from") or "")[0] or self.env.user.name
+            # kept (a template's « Nom de l'expéditeur »), else the box's choice: the user's or the box's name.
+            name = parseaddr(kwargs.get("email_from") or "")[0]
+            if not name or name == self.env.user.name:
+                name = self.account_id._sender_name(self.env.user)
             kwargs["email_from"] = formataddr((name, account.email))
             kwargs.setdefault("reply_to", account.email)
         message = super().message_post(**kwargs)
@@ -449,19 +451,24 @@ class ComunikMailConversation(models.Model):
         values = super()._notify_by_email_get_base_mail_values(message, recipients_data, additional_values)
         if len(self) == 1 and self.account_id:
             values["mail_server_id"] = self.account_id.sudo().mail_server_id.id
-            emails = (
-                self.env["mail.message"]
-                .sudo()
-                .search(
-                    [("model", "=", self._name), ("res_id", "=", self.id), ("message_type", "=", "email")],
-                    order="date, id",
-                )
-            )
-            chain = [m.message_id for m in emails if m.message_id]
-            if len(chain) > MAX_REFERENCES:
-                chain = chain[:1] + chain[-(MAX_REFERENCES - 1) :]
-            values["references"] = " ".join([*chain, message.sudo().message_id])
+            values["references"] = self._thread_references(message)
         return values
+
+    def _thread_references(self, message):
+        """References of an email sent in this conversation: its emails' Message-IDs, then the new one's."""
+        self.ensure_one()
+        emails = (
+            self.env["mail.message"]
+            .sudo()
+            .search(
+                [("model", "=", self._name), ("res_id", "=", self.id), ("message_type", "=", "email")],
+                order="date, id",
+            )
+        )
+        chain = [m.message_id for m in emails if m.message_id]
+        if len(chain) > MAX_REFERENCES:
+            chain = chain[:1] + chain[-(MAX_REFERENCES - 1) :]
+        return " ".join([*chain, message.sudo().message_id])
 
     def _notify_by_email_get_headers(self, headers=None):
         headers = super()._notify_by_email_get_headers(headers=headers)

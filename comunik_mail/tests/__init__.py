@@ -26,3 +26,5 @@ from . import test_oauth
 from . import test_oauth_tour
 from . import test_folders
 from . import test_cron_claim
+from . import test_compose
+from . import test_compose_tour

@@ -49,6 +49,8 @@ BOX_OF = {
     "on_cS": "S",
     "qP": "P",
     "scS": "S",
+    "new_S": "S",
+    "new_P": "P",
 }
 SEES = {"S": {"member", "dispatcher"} | ADMINS, "P": {"owner"} | ADMINS}
 MANAGES = {"S": ADMINS, "P": {"owner"} | ADMINS}
@@ -71,6 +73,7 @@ PREDICATES = {
     "workers": lambda role, target: role in WORKS[BOX_OF[target]],
     "own": lambda role, target: role in EMAIL_USERS and target == "own",
     "template_readers": lambda role, target: role in ADMINS or (role in EMAIL_USERS and target == "Tpub"),
+    "crm_users": lambda role, target: role in CRM_ROLES,
     # Not asserted either way (e.g. onchange of a new record): only "no 5xx, nothing changed if refused".
     "any_outcome": lambda role, target: None,
 }
@@ -87,6 +90,7 @@ STATISTICS, WIZARD = "comunik.mail.statistics", "comunik.mail.assign.wizard"
 LOG = "comunik.mail.connection.log"
 QUARANTINE = "comunik.mail.quarantine"
 SENT_COPY = "comunik.mail.sent.copy"
+COMPOSE = "comunik.mail.compose"
 
 #: Target records of each model's cells (``own``/``other``/``self`` resolve per role).
 TARGETS = {
@@ -99,6 +103,7 @@ TARGETS = {
     FOLDER: ("fS",),
     STATISTICS: ("stS",),
     WIZARD: ("own",),
+    COMPOSE: ("own",),  # the role's own « Nouveau message » from S, to a customer
     LOG: ("log",),
     QUARANTINE: ("qP",),
     SENT_COPY: ("scS",),
@@ -244,6 +249,17 @@ METHODS = {
     (SENT_COPY, "unlink"): "nobody",
     (SENT_COPY, "copy"): "nobody",
     (SENT_COPY, "onchange"): "any_outcome",
+    # Writing from a box: those who may read it (owner, members and dispatchers, admins), re-checked at sending.
+    (COMPOSE, "read"): "own",
+    (COMPOSE, "search_read"): "own",
+    (COMPOSE, "web_read"): "own",
+    (COMPOSE, "write"): "fields",
+    (COMPOSE, "create"): "create",
+    (COMPOSE, "unlink"): "nobody",
+    (COMPOSE, "copy"): "readers",  # a copy is a create: the box is checked again
+    (COMPOSE, "onchange"): "any_outcome",
+    (COMPOSE, "default_get"): "any_outcome",  # defaults of the context's records, read with the user's rights
+    (COMPOSE, "action_send"): "readers",  # tests never reach a mail server (Odoo's _disable_send)
     ("crm.lead", "action_open_comunik_conversations"): "any_outcome",  # an action, no data
     ("mail.thread", "mail_allowed_qweb_expressions"): "anyone",  # a constant whitelist
     # Opening a composer copies the published templates for its model (sudo): internal users only.
@@ -254,6 +270,7 @@ METHODS = {
 _ACCOUNT_MANAGED = (
     "email sync_period create_lead response_delay mark_read_on_assign account_type active connection_test_count "
     "mail_provider auth_method sent_copy "
+    "mail_provider auth_method sender_name_mode sender_display_name signature_mode signature "
     "imap_host imap_port imap_user imap_password imap_encryption smtp_host smtp_port smtp_user smtp_password "
     "smtp_encryption smtp_same_credentials validity_state validity_message validity_date"
 )
@@ -313,6 +330,14 @@ FIELDS = {
     **_policies(STATISTICS, _STATISTICS, "nobody"),  # a SQL view
     **_policies(WIZARD, "priority user_id", "own"),  # its action_assign re-checks
     (WIZARD, "conversation_ids"): "readers_of_P",  # adds cP to the role's own wizard on cS
+    **_policies(COMPOSE, "mode subject body close_after_send partner_to_ids partner_cc_ids partner_bcc_ids", "own"),
+    (COMPOSE, "template_id"): "own",  # only the Email app's published templates are rendered
+    # Another box, another conversation (both P's), a lead: only for whoever may write from / read them.
+    (COMPOSE, "account_id"): "readers_of_P",
+    (COMPOSE, "conversation_id"): "readers_of_P",
+    (COMPOSE, "lead_id"): "crm_users",
+    # The newest attachment of the database, whoever's it is: refused unless readable (test_compose covers both).
+    (COMPOSE, "attachment_ids"): "any_outcome",
     **_policies(LOG, "user_id account_id email protocol host port result", "nobody"),
     ("crm.lead", "comunik_conversation_ids"): "nobody",
     # Odoo's ACL: ir.mail_server is Settings only; a Settings admin may share a box's server on purpose.
@@ -341,6 +366,7 @@ CREATES = {
     FOLDER: (("new", "nobody"),),
     STATISTICS: (("new", "nobody"),),
     WIZARD: (("on_cS", "readers"),),
+    COMPOSE: (("new_S", "readers"), ("new_P", "readers")),
     LOG: (("new", "nobody"),),
     QUARANTINE: (("new", "nobody"),),
     SENT_COPY: (("new", "nobody"),),

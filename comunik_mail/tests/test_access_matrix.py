@@ -173,6 +173,22 @@ class TestAccessMatrix(HttpCase):
             .id
             for role, user in cls.users.items()
         }
+        cls.composes = {
+            role: env[am.COMPOSE]
+            .with_user(user)
+            .sudo()
+            .create(
+                {
+                    "mode": "new",
+                    "account_id": shared.id,
+                    "partner_to_ids": [(6, 0, partner.ids)],
+                    "subject": "Matrix compose",
+                    "body": "<p>Matrix</p>",
+                }
+            )
+            .id
+            for role, user in cls.users.items()
+        }
         cls.users["member"].comunik_primary_account_id = shared
         cls.users["owner"].comunik_primary_account_id = personal
         cls.records = {
@@ -247,6 +263,8 @@ class TestAccessMatrix(HttpCase):
 
     def target_id(self, role, model, key):
         if key == "own":
+            if model == am.COMPOSE:
+                return self.composes[role]
             return self.banners[role] if model == am.BANNER else self.wizards[role]
         if key == "other":
             if model == am.BANNER:
@@ -375,6 +393,8 @@ class TestAccessMatrix(HttpCase):
             "in_S": {"account_id": self.records["S"], "subject": "New"},
             "for_other": {"user_id": self.spare.id},
             "on_cS": {"conversation_ids": [[6, 0, [self.records["cS"]]]], "user_id": self.users["member"].id},
+            "new_S": {"mode": "new", "account_id": self.records["S"], "subject": "New"},
+            "new_P": {"mode": "new", "account_id": self.records["P"], "subject": "New"},
         }.get(variant) or {
             am.LABEL: {"name": f"New {role}"},
             am.TEMPLATE: {"name": "New", "internal_name": f"new_{role}"},
