@@ -118,6 +118,14 @@ class TestCompose(ComunikSyncCase):
         self.assertEqual(message.attachment_ids.res_model, "comunik.mail.conversation")
         self.assertEqual(message.attachment_ids.res_id, conversation.id, "the team can open the file")
         message.attachment_ids.with_user(self.dispatcher).check_access("read")  # the team can open it
+        # Outlook or a phone on the same box sees it in Sent, read.
+        [(flags, raw)] = self.dovecot.messages(self.shared.email, "Sent").values()
+        self.assertEqual(flags, ("\\Seen",))
+        copy = message_from_bytes(raw, policy=email_policy.default)
+        self.assertEqual(copy["Message-ID"], email["Message-ID"])
+        self.assertEqual(addresses(copy["To"]), [CUSTOMER])
+        self.assertEqual(addresses(copy["Cc"]), [COLLEAGUE])
+        self.assertEqual([part.get_filename() for part in copy.iter_attachments()], ["devis.pdf"])
 
         # The customer answers: it lands in the same conversation.
         _answer_id, answer = customer_email(
@@ -129,7 +137,8 @@ class TestCompose(ComunikSyncCase):
         self.assertEqual(
             self.env["comunik.mail.conversation"].search([("account_id", "=", self.shared.id)]), conversation
         )
-        self.assertEqual(conversation.message_count, 1)
+        self.assertEqual(conversation.message_count, 1, "the answer; the copy in Sent is Odoo's own email")
+        self.assertEqual(self.env["mail.message"].search_count([("message_id", "=", email["Message-ID"])]), 1)
 
     def test_box_name_as_sender_and_close_after_sending(self):
         self.shared.with_user(self.admin).write(
