@@ -107,8 +107,13 @@ passdb {{
   driver = static
   args = uid={mail_uid} gid={mail_gid} home={workdir}/mail/%u
 }}
+# Connection limits: ``max_connections`` IMAP sessions at once (the scale benchmark holds one IDLE per box). The
+# login processes run in "high-performance" mode, each serving many TLS sessions, as on large real servers.
 service imap-login {{
   chroot =
+  service_count = 0
+  process_min_avail = 2
+  client_limit = {max_connections}
   inet_listener imap {{
     port = {imap_port}
   }}
@@ -117,8 +122,12 @@ service imap-login {{
     ssl = yes
   }}
 }}
+service imap {{
+  process_limit = {max_connections}
+}}
 service anvil {{
   chroot =
+  client_limit = {anvil_limit}
 }}
 """
 
@@ -255,8 +264,16 @@ def _accounts():
 class DovecotServer:
     """A private Dovecot IMAP server (its own daemon) with its users and maildirs under ``workdir``."""
 
-    def __init__(self, workdir=None, imaps_port=IMAPS_PORT, imap_port=IMAP_PORT, oauth_introspection_url=None):
+    def __init__(
+        self,
+        workdir=None,
+        imaps_port=IMAPS_PORT,
+        imap_port=IMAP_PORT,
+        oauth_introspection_url=None,
+        max_connections=200,
+    ):
         self.oauth_introspection_url = oauth_introspection_url
+        self.max_connections = max_connections
         self.imaps_port = imaps_port
         self.imap_port = imap_port
         self._accounts = _accounts()
@@ -310,6 +327,8 @@ class DovecotServer:
                     key=self.key_file,
                     imap_port=self.imap_port,
                     imaps_port=self.imaps_port,
+                    max_connections=self.max_connections,
+                    anvil_limit=2 * self.max_connections + 100,
                     **self._accounts,
                 )
             )

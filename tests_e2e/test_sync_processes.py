@@ -243,21 +243,32 @@ print("RESULT " + json.dumps(ids))
 
 
 def test_two_cron_processes_claim_different_boxes_each_once(dovecot):
-    """Two Odoo processes run the sync job at the same time: SKIP LOCKED splits the boxes between them."""
+    """Two Odoo processes run the sync job at the same time, each with three sync threads: SKIP LOCKED splits
+    the boxes between all six workers, and each process really syncs several boxes at once."""
     logins, ids = make_boxes(dovecot, 16)
     env_extra = {"COMUNIK_MAIL_CA_FILE": dovecot.ca_file}
     start_at = time.time() + 15  # both processes are up by then: their passes overlap
     script = f"""
-import time
+import threading, time
+env["ir.config_parameter"].sudo().set_param("comunik_mail.sync_threads", "3")
+env.cr.commit()
 Account = env["comunik.mail.account"]
-original = type(Account)._sync
+original = type(Account)._sync_in_cursor
+lock, running, most = threading.Lock(), [0], [0]
 def slow(account, **kwargs):
-    time.sleep(0.3)  # a real server's round trips: both processes are busy at the same time
-    return original(account, **kwargs)
-type(Account)._sync = slow
+    with lock:
+        running[0] += 1
+        most[0] = max(most[0], running[0])
+    try:
+        time.sleep(0.3)  # a real server's round trips: both processes and their threads are busy at once
+        return original(account, **kwargs)
+    finally:
+        with lock:
+            running[0] -= 1
+type(Account)._sync_in_cursor = slow
 time.sleep(max({start_at} - time.time(), 0))
 claimed = Account._cron_sync(time_budget=300)
-print("RESULT " + json.dumps([i for i in claimed if i in {ids!r}]))
+print("RESULT " + json.dumps({{"claimed": [i for i in claimed if i in {ids!r}], "most": most[0]}}))
 """
     try:
         processes = [odoo_shell(script, env_extra, wait=False) for _index in range(2)]
@@ -265,7 +276,9 @@ print("RESULT " + json.dumps([i for i in claimed if i in {ids!r}]))
         for process in processes:
             out, err = process.communicate(timeout=600)
             assert process.returncode == 0, err[-3000:]
-            claims.append(last_json(out))
+            result = last_json(out)
+            assert result["most"] >= 2, "one process synced its boxes one at a time"
+            claims.append(result["claimed"])
         first, second = claims
         assert not set(first) & set(second), "a box synced by both processes"
         assert sorted(first + second) == sorted(ids), "every box synced once in the pass"
@@ -273,6 +286,9 @@ print("RESULT " + json.dumps([i for i in claimed if i in {ids!r}]))
         for account_id in ids:
             assert stored(account_id) == (1, 1)
     finally:
-        odoo_shell(f'env["comunik.mail.account"].browse({ids!r}).unlink()\nenv.cr.commit()\n')
+        odoo_shell(
+            f'env["comunik.mail.account"].browse({ids!r}).unlink()\n'
+            'env["ir.config_parameter"].sudo().set_param("comunik_mail.sync_threads", False)\nenv.cr.commit()\n'
+        )
         for login in logins:
             dovecot.remove_user(login)

@@ -1,8 +1,10 @@
 import dataclasses
 import imaplib
 import logging
+import threading
 import time
 import zlib
+from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 
 import psycopg2
@@ -142,6 +144,11 @@ SYNC_INTERVAL_PARAM = "comunik_mail.sync_interval_seconds"
 DEFAULT_SYNC_INTERVAL = 30.0
 #: Byte budget of one FETCH round trip (system parameter ``comunik_mail.fetch_bytes``).
 FETCH_BYTES_PARAM = "comunik_mail.fetch_bytes"
+#: Boxes one sync job syncs at the same time, each in a thread and a database connection of its own: a box's
+#: time is mostly network round trips (TLS, login, select, fetch), which threads overlap (system parameter).
+SYNC_THREADS_PARAM = "comunik_mail.sync_threads"
+DEFAULT_SYNC_THREADS = 4
+MAX_SYNC_THREADS = 32
 
 
 class ComunikMailAccount(models.Model):
@@ -1159,37 +1166,41 @@ class ComunikMailAccount(models.Model):
     def _cron_sync(self, time_budget=None):
         """Scheduled action: every box with automatic sync, each isolated from the others' failures.
 
-        Boxes are *claimed* one at a time (``_claim_next_box``: ``FOR UPDATE SKIP LOCKED``), so every cron
+        Boxes are *claimed* one at a time (``claim_box_id``: ``FOR UPDATE SKIP LOCKED``), so every cron
         thread of every Odoo process and host sharing the database syncs different boxes at the same time:
         the addon ships several sync jobs (``ir_cron_comunik_mail_sync``, ``_2``…), Odoo runs each on a free
-        cron thread. A pass serves each box at most once, the boxes tried longest ago first (no starvation:
-        a box that failed or was cut goes to the back). The run fits in Odoo's cron time limit; progress is
-        committed per batch and per box.
+        cron thread. Within a job, ``comunik_mail.sync_threads`` workers claim and sync boxes side by side
+        (a box waits on the network far more than on Python). A pass serves each box at most once, the boxes
+        tried longest ago first (no starvation: a box that failed or was cut goes to the back). The run fits
+        in Odoo's cron time limit; progress is committed per batch and per box.
+
+        :return: the ids of the boxes this run claimed
         """
         if time_budget is None:
             time_budget = cron_time_budget()
         deadline = time.monotonic() + time_budget
         self.env.flush_all()  # the claims run in cursors of their own: they must see what the caller wrote
         self._reset_stale_running()
-        pass_start = self._db_now()
-        claimed = []
-        more = False
-        while True:
-            remaining = deadline - time.monotonic()
-            if remaining <= 0:
-                more = True
-                break
-            account = self._claim_next_box(pass_start, claimed)
-            if not account:
-                break
-            claimed.append(account.id)
-            try:
-                more |= account._sync(time_budget=remaining, claimed=True)["more"]
-            except Exception:  # noqa: BLE001 - one broken account must never stop the others
-                _logger.exception("Synchronization of %s failed unexpectedly", account.email)
-        if more:
+        worker = SyncWorker(self, self._db_now(), self._sync_interval(), deadline)
+        threads = self._sync_threads()
+        if threads == 1:
+            results = [worker.run()]
+        else:
+            with ThreadPoolExecutor(threads, thread_name_prefix="comunik_sync", initializer=worker.name_thread) as pool:
+                results = [future.result() for future in [pool.submit(worker.run) for _index in range(threads)]]
+        self.env.invalidate_all()  # the workers committed in cursors of their own
+        if any(more for _claimed, more in results):
             self._trigger_sync_jobs()
-        return claimed
+        return [account_id for claimed, _more in results for account_id in claimed]
+
+    @api.model
+    def _sync_threads(self):
+        """Boxes one job syncs at once (system parameter ``comunik_mail.sync_threads``, default 4, at most 32)."""
+        value = self.env["ir.config_parameter"].sudo().get_param(SYNC_THREADS_PARAM)
+        try:
+            return min(max(int(value), 1), MAX_SYNC_THREADS) if value else DEFAULT_SYNC_THREADS
+        except ValueError:
+            return DEFAULT_SYNC_THREADS
 
     @api.model
     def _db_now(self):
@@ -1200,28 +1211,9 @@ class ComunikMailAccount(models.Model):
 
     @api.model
     def _claim_next_box(self, pass_start, skip_ids=()):
-        """Take the next due box for this worker, or an empty recordset when none is left in this pass.
-
-        Due: automatic sync on, no login backoff running, not tried since the pass began nor in the last
-        ``comunik_mail.sync_interval_seconds`` (by any worker: a job starting after another's pass does
-        not poll the same boxes again).
-        The row is locked ``FOR UPDATE SKIP LOCKED`` while its attempt date is stamped, in a cursor of its
-        own committed at once: two workers never take the same box, and none waits for another. The sync
-        itself is still guarded by the box's advisory lock (a button or API sync may hold it).
-        """
-        for attempt in range(CLAIM_RETRIES):
-            try:
-                with self.env.registry.cursor() as cr:
-                    cr.execute(CLAIM_QUERY, [pass_start, self._sync_interval(), list(skip_ids)], log_exceptions=False)
-                    row = cr.fetchone()
-                break
-            except psycopg2.extensions.TransactionRollbackError:
-                # Odoo's cursors are REPEATABLE READ: a box another worker claimed since our snapshot is a
-                # serialization failure, not a skipped row. A new transaction sees it stamped, so it is skipped.
-                time.sleep(0.01 * (attempt + 1))
-        else:
-            return self.browse()
-        account = self.browse(row[0] if row else [])
+        """Take the next due box for this worker, or an empty recordset when none is left in this pass
+        (see ``claim_box_id``)."""
+        account = self.browse(claim_box_id(self.env.registry, pass_start, self._sync_interval(), skip_ids) or [])
         account.invalidate_recordset(["sync_attempt_date"])
         return account
 
@@ -1270,39 +1262,48 @@ class ComunikMailAccount(models.Model):
     def _sync(
         self, time_budget=INTERACTIVE_BUDGET, batch_size=imap_sync.DEFAULT_BATCH_SIZE, enable=False, claimed=False
     ):
-        """Fetch what is new in INBOX, committing after every batch (a crash loses at most one batch).
+        """Fetch what is new in the box's folders, committing after every batch (a crash loses at most one batch).
 
-        Runs in its own cursor, holding a PostgreSQL advisory lock on the account
-        for its whole duration, so the cron, the button and the API never sync
-        one account twice at the same time. The caller must not hold uncommitted
-        writes on the account (they would lock its row): waiting for such a lock
-        is bounded and reported as an error instead of hanging.
+        Runs in a cursor of its own (``_sync_in_cursor``). The caller must not hold uncommitted writes on the
+        account (they would lock its row): waiting for such a lock is bounded and reported as an error
+        instead of hanging.
+        """
+        self.ensure_one()
+        self.env.flush_all()  # the sync cursor must see what the caller wrote (e.g. a new password)
+        with self.env.registry.cursor() as cr:
+            result = self.with_env(self.env(cr=cr))._sync_in_cursor(time_budget, batch_size, enable, claimed)
+        self.env.invalidate_all()  # the caller's cache predates what the sync cursor committed
+        return result
+
+    def _sync_in_cursor(
+        self, time_budget=INTERACTIVE_BUDGET, batch_size=imap_sync.DEFAULT_BATCH_SIZE, enable=False, claimed=False
+    ):
+        """The sync itself, in this environment's cursor (one only the sync uses: it commits it).
+
+        Holds a PostgreSQL advisory lock on the account for its whole duration, so the cron, the button,
+        the API and the IDLE watcher never sync one account twice at the same time.
         """
         self.ensure_one()
         result = {"id": self.id, "state": "ok", "new": 0, "more": False, "error": False, "message_count": 0}
-        self.env.flush_all()  # the sync cursor must see what the caller wrote (e.g. a new password)
-        with self.env.registry.cursor() as cr:
-            env = self.env(cr=cr)
-            account = env[self._name].browse(self.id)
-            if not account._try_lock():
-                result["state"] = "busy"
-                return result
-            cr.execute("SET lock_timeout = '15s'")
-            try:
-                if enable and not account.sync_enabled:
-                    account.sync_enabled = True
-                if not claimed:  # a claimed box was stamped by its claim (``_claim_next_box``)
-                    account.sync_attempt_date = fields.Datetime.now()  # to the back of the cron's queue
-                result.update(account._sync_locked(time_budget, batch_size))
-            except LockNotAvailable:
-                result.update(state="error", error=self.env._("The account is being modified: try again."))
-            finally:
-                cr.rollback()  # everything worth keeping was committed batch by batch
-                cr.execute("RESET lock_timeout")
-                account._unlock()
-            account.invalidate_recordset(["sync_message_count"])
-            result["message_count"] = account.sync_message_count
-        self.env.invalidate_all()  # the caller's cache predates what the sync cursor committed
+        cr = self.env.cr
+        if not self._try_lock():
+            result["state"] = "busy"
+            return result
+        cr.execute("SET lock_timeout = '15s'")
+        try:
+            if enable and not self.sync_enabled:
+                self.sync_enabled = True
+            if not claimed:  # a claimed box was stamped by its claim (``claim_box_id``)
+                self.sync_attempt_date = fields.Datetime.now()  # to the back of the cron's queue
+            result.update(self._sync_locked(time_budget, batch_size))
+        except LockNotAvailable:
+            result.update(state="error", error=self.env._("The account is being modified: try again."))
+        finally:
+            cr.rollback()  # everything worth keeping was committed batch by batch
+            cr.execute("RESET lock_timeout")
+            self._unlock()
+        self.invalidate_recordset(["sync_message_count"])
+        result["message_count"] = self.sync_message_count
         return result
 
     def _commit(self):
@@ -1558,6 +1559,68 @@ class ComunikMailAccount(models.Model):
                 error=error,
             ),
         )
+
+
+def claim_box_id(registry, pass_start, interval, skip_ids=()):
+    """Take the next due box of a pass: its id, or None when none is left.
+
+    Due: automatic sync on, no login backoff running, not tried since the pass began nor in the last
+    ``interval`` seconds (by any worker: a job starting after another's pass does not poll the same boxes
+    again). The row is locked ``FOR UPDATE SKIP LOCKED`` while its attempt date is stamped, in a cursor of its
+    own committed at once: two workers never take the same box, and none waits for another. The sync itself
+    is still guarded by the box's advisory lock (a button or API sync may hold it).
+    """
+    for attempt in range(CLAIM_RETRIES):
+        try:
+            with registry.cursor() as cr:
+                cr.execute(CLAIM_QUERY, [pass_start, interval, list(skip_ids)], log_exceptions=False)
+                row = cr.fetchone()
+            return row[0] if row else None
+        except psycopg2.extensions.TransactionRollbackError:
+            # Odoo's cursors are REPEATABLE READ: a box another worker claimed since our snapshot is a
+            # serialization failure, not a skipped row. A new transaction sees it stamped, so it is skipped.
+            time.sleep(0.01 * (attempt + 1))
+    return None
+
+
+class SyncWorker:
+    """One pass of a sync job, run by one or several threads: each claims a due box, syncs it in a cursor of
+    its own, and goes on until no box is due or the job's time is up. It holds no cursor between boxes (a
+    thread costs one database connection while it syncs), and shares nothing but read-only values."""
+
+    def __init__(self, accounts, pass_start, interval, deadline):
+        self.registry = accounts.env.registry
+        self.dbname = accounts.env.cr.dbname
+        self.uid = accounts.env.uid
+        self.context = dict(accounts.env.context)
+        self.model = accounts._name
+        self.pass_start = pass_start
+        self.interval = interval
+        self.deadline = deadline
+
+    def name_thread(self):
+        """Odoo's log lines and query counters read these from the current thread."""
+        thread = threading.current_thread()
+        thread.dbname = self.dbname
+        thread.uid = self.uid
+
+    def run(self):
+        """:return: (ids of the boxes claimed, whether some box or the pass was cut short by the deadline)"""
+        claimed, more = [], False
+        while True:
+            remaining = self.deadline - time.monotonic()
+            if remaining <= 0:
+                return claimed, True
+            account_id = claim_box_id(self.registry, self.pass_start, self.interval, claimed)
+            if not account_id:
+                return claimed, more
+            claimed.append(account_id)
+            try:
+                with self.registry.cursor() as cr:
+                    account = api.Environment(cr, self.uid, self.context)[self.model].browse(account_id)
+                    more |= account._sync_in_cursor(time_budget=remaining, claimed=True)["more"]
+            except Exception:  # noqa: BLE001 - one broken account must never stop the others
+                _logger.exception("Synchronization of box %s failed unexpectedly", account_id)
 
 
 def _special_use_key(special_use):

@@ -14,7 +14,7 @@ import socket
 import ssl
 from dataclasses import dataclass
 
-from imapclient import IMAPClient
+from imapclient import IMAPClient, tls
 from imapclient.exceptions import LoginError
 
 DEFAULT_TIMEOUT = 15.0
@@ -40,6 +40,24 @@ class ServerSettings:
     password: str = ""
     timeout: float = DEFAULT_TIMEOUT
     access_token: str = ""  # OAuth2 bearer token (Google, Microsoft): XOAUTH2 instead of the password
+
+
+class _TimedIMAP4TLS(tls.IMAP4_TLS):
+    """imapclient's implicit-TLS transport opens its socket with *no* timeout (imaplib passes None): a server
+    that accepts the connection and never answers (overloaded, half-dead, filtered) would block the TLS
+    handshake and the greeting forever, and with them the box's sync job. The connect timeout applies here."""
+
+    def _create_socket(self, timeout):
+        return super()._create_socket(self._timeout if timeout is None else timeout)
+
+
+class TimedIMAPClient(IMAPClient):
+    """IMAPClient whose timeout also bounds the TLS handshake and the server's greeting."""
+
+    def _create_IMAP4(self):  # noqa: N802 - imapclient's name
+        if self.ssl and not self.stream:
+            return _TimedIMAP4TLS(self.host, self.port, self.ssl_context, getattr(self._timeout, "connect", None))
+        return super()._create_IMAP4()
 
 
 @dataclass
@@ -114,7 +132,9 @@ def imap_connect(settings):
     """Open an authenticated IMAPClient for ``settings`` (caller logs out)."""
     use_ssl = settings.encryption == "ssl"
     context = make_ssl_context() if settings.encryption in ("ssl", "starttls") else None
-    client = IMAPClient(settings.host, port=settings.port, ssl=use_ssl, ssl_context=context, timeout=settings.timeout)
+    client = TimedIMAPClient(
+        settings.host, port=settings.port, ssl=use_ssl, ssl_context=context, timeout=settings.timeout
+    )
     try:
         if settings.encryption == "starttls":
             client.starttls(context)

@@ -77,6 +77,9 @@ class ComunikMailCase(TransactionCase):
         cls.dovecot, cls.smtp = use_real_servers(cls.env)
         # Each test's cron runs poll every box again at once (TestCronClaim tests the interval).
         cls.env["ir.config_parameter"].sudo().set_param("comunik_mail.sync_interval_seconds", "0")
+        # One sync thread per job: a test's cursors all share its one transaction under a lock the test thread
+        # holds, so worker threads would only wait. The threads run for real in tests_e2e (real processes).
+        cls.env["ir.config_parameter"].sudo().set_param("comunik_mail.sync_threads", "1")
         cls.admin = new_test_user(
             cls.env, "cmk_admin", groups="base.group_user,comunik_mail.group_comunik_mail_admin", name="Adèle Admin"
         )

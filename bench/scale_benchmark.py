@@ -1,0 +1,307 @@
+"""Scale benchmark: N boxes behind a distant-server proxy, synced by real Odoo cron workers, in one run.
+
+Run by bin/benchmark-scale (which installs the database). Every box is a real Dovecot mailbox reached through
+comunik_support.latency_proxy (TLS on, BENCH_DELAY seconds added each way). Each pass appends one new email to
+every box, wakes the sync jobs (ir_cron_trigger + NOTIFY, as ``ir.cron._trigger`` does) and times, from the
+database, when each box's new conversation was stored. Odoo runs in its production shape: prefork
+(``--workers``), its cron workers being separate processes (``--max-cron-threads``).
+
+Prints: the full pass with 1, 2 and 4 cron workers and with 2 Odoo servers on the same database; the effect of
+one unreachable host; the in-job threads (``comunik_mail.sync_threads``) against one box at a time.
+"""
+
+import concurrent.futures
+import json
+import os
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import time
+import uuid
+from datetime import UTC, datetime
+from email.message import EmailMessage
+from email.utils import format_datetime
+
+import psycopg2
+
+from comunik_support.latency_proxy import LatencyProxy
+from comunik_support.servers import HOST, DovecotServer
+
+DB = os.environ["BENCH_DB"]
+N = int(os.environ.get("BENCH_N", "1000"))
+DELAY = float(os.environ.get("BENCH_DELAY", "0.05"))
+THREADS = int(os.environ.get("BENCH_SYNC_THREADS", "8"))
+#: Boxes of the design comparison (one box at a time per job is slow: a subset keeps the run short).
+COMPARE_N = int(os.environ.get("BENCH_COMPARE_N", str(min(N, 200))))
+ODOO_SRC = os.environ.get("ODOO_SRC", "/opt/odoo-19.0")
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+PASSWORD = "bench-scale"
+PASS_TIMEOUT = 900
+
+
+def free_port():
+    with socket.socket() as sock:
+        sock.bind((HOST, 0))
+        return sock.getsockname()[1]
+
+
+def odoo_command(*args):
+    return [sys.executable, os.path.join(ODOO_SRC, "odoo-bin"), f"--addons-path={ODOO_SRC}/addons,{ROOT}", *args]
+
+
+def odoo_shell(script):
+    """Run ``script`` in `odoo-bin shell` on the benchmark database (committed by the script)."""
+    done = subprocess.run(
+        odoo_command("shell", "-d", DB, "--no-http", "--log-level=warn"),
+        input=script,
+        text=True,
+        capture_output=True,
+        check=False,
+    )
+    if done.returncode:
+        raise RuntimeError(done.stderr[-3000:])
+    return done.stdout
+
+
+SETUP = """
+import json
+from odoo.addons.comunik_mail.models.comunik_mail_account import SYNC_JOBS
+env["ir.config_parameter"].set_param("comunik_mail.allowed_private_hosts", "127.0.0.1")
+env["ir.config_parameter"].set_param("comunik_mail.sync_interval_seconds", "0")
+Account = env["comunik.mail.account"].with_context(tracking_disable=True)
+def box(email, port):
+    return Account.create({{
+        "email": email, "category": "shared", "sync_period": "week",
+        "imap_host": "127.0.0.1", "imap_port": port, "imap_encryption": "ssl", "imap_password": {password!r},
+        "smtp_host": "127.0.0.1", "smtp_port": 465, "sync_enabled": True,
+    }})
+dead = box("dead@unreachable.test", {dead_port})  # first: claimed first, the worst place for it
+dead.sync_enabled = False
+ids = [box(email, {port}).id for email in {logins!r}]
+jobs = [env.ref(x).id for x in SYNC_JOBS]
+env["ir.cron"].browse(jobs).write({{"nextcall": "2999-01-01 00:00:00"}})  # only our triggers run them
+env.cr.commit()
+print("RESULT " + json.dumps({{"ids": ids, "dead": dead.id, "jobs": jobs}}))
+"""
+
+
+def new_email(login, tag):
+    msg = EmailMessage()
+    msg["From"] = f"Client <client-{uuid.uuid4().hex[:8]}@customer.example>"
+    msg["To"] = login
+    msg["Subject"] = f"Demande {tag}"
+    msg["Date"] = format_datetime(datetime.now(UTC))
+    msg["Message-ID"] = f"<{uuid.uuid4().hex}@customer.example>"
+    msg.set_content("Bonjour, pouvez-vous me rappeler ?")
+    return msg.as_bytes()
+
+
+class OdooServers:
+    """``count`` real Odoo servers (prefork) on the benchmark database, ``crons`` cron workers each."""
+
+    def __init__(self, count, crons):
+        self.processes = []
+        self.count, self.crons = count, crons
+
+    def __enter__(self):
+        for _index in range(self.count):
+            port = free_port()
+            command = odoo_command(
+                "-d", DB, f"--db-filter=^{DB}$", "--http-interface=127.0.0.1", f"--http-port={port}",
+                f"--gevent-port={free_port()}", "--workers=2", f"--max-cron-threads={self.crons}",
+                "--limit-time-real-cron=900", "--limit-time-cpu=900", "--limit-time-real=900",
+                "--limit-memory-soft=4294967296", "--limit-memory-hard=6442450944", "--log-level=warn",
+            )  # fmt: skip
+            log = open(os.path.join(os.environ.get("BENCH_LOG_DIR", "/tmp"), f"bench-scale-odoo-{port}.log"), "w")  # noqa: SIM115
+            self.processes.append(
+                subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+            )
+            wait_for(lambda port=port: accepts(port), 60, "Odoo did not start")
+        return self
+
+    def __exit__(self, *exc):
+        for process in self.processes:
+            os.killpg(process.pid, signal.SIGTERM)
+        for process in self.processes:
+            try:
+                process.wait(30)
+            except subprocess.TimeoutExpired:
+                os.killpg(process.pid, signal.SIGKILL)
+
+
+def accepts(port):
+    try:
+        socket.create_connection((HOST, port), timeout=1).close()
+        return True
+    except OSError:
+        return False
+
+
+def wait_for(condition, timeout, message):
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            raise RuntimeError(message)
+        time.sleep(0.2)
+
+
+class Bench:
+    def __init__(self):
+        self.dovecot = DovecotServer(imaps_port=39993, imap_port=39143, max_connections=max(2 * N, 200) + 100)
+        self.proxy = LatencyProxy(None, delay=DELAY)
+        self.dead_proxy = LatencyProxy(blackhole=True)
+        self.conn = None
+        self.ids, self.dead, self.jobs = [], None, []
+        self.logins = [f"box{index:04d}@scale.example" for index in range(N)]
+        self.passes = 0
+
+    # ------------------------------------------------------------------ setup
+
+    def start(self):
+        self.dovecot.start()
+        os.environ["COMUNIK_MAIL_CA_FILE"] = self.dovecot.ca_file  # inherited by the Odoo servers
+        self.proxy.target = (HOST, self.dovecot.imaps_port)
+        self.proxy.start()
+        self.dead_proxy.start()
+        started = time.perf_counter()
+        for login in self.logins:
+            self.dovecot.add_user(login, PASSWORD)
+        print(f"setup:   {N} Dovecot mailboxes in {time.perf_counter() - started:.1f}s", flush=True)
+        started = time.perf_counter()
+        out = odoo_shell(
+            SETUP.format(password=PASSWORD, port=self.proxy.port, dead_port=self.dead_proxy.port, logins=self.logins)
+        )
+        result = json.loads([line for line in out.splitlines() if line.startswith("RESULT ")][-1][7:])
+        self.ids, self.dead, self.jobs = result["ids"], result["dead"], result["jobs"]
+        print(f"setup:   {N} boxes created in Odoo in {time.perf_counter() - started:.1f}s", flush=True)
+        self.conn = psycopg2.connect(dbname=DB)
+        self.conn.autocommit = True
+
+    def stop(self):
+        for part in (self.proxy, self.dead_proxy, self.dovecot):
+            try:
+                part.stop()
+            except Exception as exc:  # noqa: BLE001 - stop the others anyway
+                print(f"stopping {part}: {exc}")
+
+    def sql(self, query, params=()):
+        with self.conn.cursor() as cr:
+            cr.execute(query, params)
+            return cr.fetchall() if cr.description else None
+
+    def set_param(self, key, value):
+        self.sql(
+            "INSERT INTO ir_config_parameter (key, value, create_uid, write_uid, create_date, write_date) "
+            "VALUES (%s, %s, 1, 1, now(), now()) ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value",
+            (key, str(value)),
+        )
+
+    # ------------------------------------------------------------------ one pass
+
+    def trigger(self):
+        self.sql(
+            "INSERT INTO ir_cron_trigger (cron_id, call_at, create_uid, write_uid, create_date, write_date) "
+            "SELECT id, now() AT TIME ZONE 'UTC', 1, 1, now(), now() FROM unnest(%s::int[]) AS id",
+            (self.jobs,),
+        )
+        # Cron workers LISTEN on the "postgres" database (a NOTIFY reaches listeners of its own database only).
+        notify = psycopg2.connect(dbname="postgres")
+        notify.autocommit = True
+        with notify.cursor() as cr:
+            cr.execute("SELECT pg_notify('cron_trigger', %s)", (DB,))
+        notify.close()
+
+    def warm_up(self):
+        """Each cron worker loads the registry on its first job: done here, outside the timed pass, by a run
+        that finds no box due."""
+        self.set_param("comunik_mail.sync_interval_seconds", 10**7)
+        self.sql("UPDATE comunik_mail_account SET sync_attempt_date = now() AT TIME ZONE 'UTC'")
+        self.trigger()
+        wait_for(lambda: not self.sql("SELECT 1 FROM ir_cron_trigger WHERE cron_id = ANY(%s)", (self.jobs,)),
+                 120, "the sync jobs did not run")  # fmt: skip
+        time.sleep(2)
+        self.set_param("comunik_mail.sync_interval_seconds", 0)
+
+    def run_pass(self, boxes, with_dead=False):
+        """Append one email to each box, wake the jobs; return the seconds until each box's email was stored."""
+        self.passes += 1
+        tag = f"pass {self.passes}"
+        with concurrent.futures.ThreadPoolExecutor(8) as pool:
+            list(pool.map(lambda login: self.dovecot.append(login, new_email(login, tag)), boxes_logins(self, boxes)))
+        self.sql("UPDATE comunik_mail_account SET sync_attempt_date = NULL, sync_enabled = id = ANY(%s)",
+                 (list(boxes) + ([self.dead] if with_dead else []),))  # fmt: skip
+        started_db = self.sql("SELECT clock_timestamp() AT TIME ZONE 'UTC'")[0][0]
+        started = time.monotonic()
+        self.trigger()
+
+        def arrived():
+            return self.sql(
+                "SELECT count(*) FROM comunik_mail_conversation WHERE account_id = ANY(%s) AND subject = %s",
+                (list(boxes), f"Demande {tag}"),
+            )[0][0]
+
+        wait_for(lambda: arrived() >= len(boxes), PASS_TIMEOUT, f"{tag}: not every box was synced")
+        wall = time.monotonic() - started
+        delays = [
+            (row[0] - started_db).total_seconds()
+            for row in self.sql(
+                "SELECT create_date FROM comunik_mail_conversation WHERE account_id = ANY(%s) AND subject = %s",
+                (list(boxes), f"Demande {tag}"),
+            )
+        ]
+        # Let the jobs finish (the dead box's timeout) before the next pass or server stop.
+        wait_for(lambda: not self.sql("SELECT 1 FROM comunik_mail_account WHERE sync_state = 'running'"),
+                 120, "a sync is still running")  # fmt: skip
+        return wall, delays
+
+    def measure(self, label, servers, crons, boxes=None, with_dead=False, threads=THREADS):
+        boxes = boxes or self.ids
+        self.set_param("comunik_mail.sync_threads", threads)
+        with OdooServers(servers, crons):
+            self.warm_up()
+            wall, delays = self.run_pass(boxes, with_dead)
+        delays.sort()
+        print(
+            f"{label:<46} {len(boxes)} boxes in {wall:6.1f}s = {len(boxes) / wall:5.1f} boxes/s; "
+            f"stored after p50 {delays[len(delays) // 2]:.1f}s, p95 {delays[int(len(delays) * 0.95) - 1]:.1f}s, "
+            f"max {delays[-1]:.1f}s",
+            flush=True,
+        )
+        return wall, delays
+
+
+def boxes_logins(bench, boxes):
+    index = {account_id: login for account_id, login in zip(bench.ids, bench.logins, strict=True)}
+    return [index[account_id] for account_id in boxes]
+
+
+def main():
+    bench = Bench()
+    try:
+        bench.start()
+        print(f"network: every box behind a proxy adding {DELAY * 1000:.0f} ms each way, TLS on", flush=True)
+        # First sync of each box (folders listed, period scanned): once, not timed as a pass.
+        bench.measure("first sync (folders listed; not a pass)", 1, 4)
+        results = {}
+        for crons in (1, 2, 4):
+            results[crons] = bench.measure(f"pass, 1 server, {crons} cron worker(s) x {THREADS} threads", 1, crons)
+        bench.measure(f"pass, 2 servers x 2 cron workers x {THREADS} threads", 2, 2)
+        wall, delays = bench.measure("pass, 4 cron workers, one host unreachable", 1, 4, with_dead=True)
+        base_wall, base_delays = results[4]
+        print(
+            f"unreachable host: pass {wall - base_wall:+.1f}s, p95 {statistics.quantiles(delays, n=20)[-1] - statistics.quantiles(base_delays, n=20)[-1]:+.1f}s "  # noqa: E501
+            "for the other boxes (the dead box's worker thread waits its 15 s timeout; the others go on)",
+            flush=True,
+        )
+        subset = bench.ids[:COMPARE_N]
+        one = bench.measure("design: 4 cron workers x 1 box at a time", 1, 4, boxes=subset, threads=1)[0]
+        many = bench.measure(f"design: 4 cron workers x {THREADS} threads", 1, 4, boxes=subset)[0]
+        print(f"design:  in-job threads {one / many:.1f}x faster than one box at a time per job", flush=True)
+    finally:
+        bench.stop()
+
+
+if __name__ == "__main__":
+    main()
