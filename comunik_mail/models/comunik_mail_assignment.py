@@ -149,10 +149,12 @@ class ComunikMailAssignment(models.AbstractModel):
 
     @api.model
     def _waiting(self, account):
+        """The backlog, oldest first, its rows locked for the pass: a dispatcher assigning one of them meanwhile
+        waits for this pass (READ COMMITTED: a row a dispatcher assigned just before is no longer selected)."""
         self.env.cr.execute(
             """SELECT id, date_first, priority, partner_id FROM comunik_mail_conversation
                 WHERE account_id = %s AND active AND state = 'unassigned' AND user_id IS NULL
-                ORDER BY date_first NULLS LAST, id LIMIT %s""",
+                ORDER BY date_first NULLS LAST, id LIMIT %s FOR UPDATE""",
             [account.id, MAX_PER_PASS],
         )
         return [assignment.Waiting(*row) for row in self.env.cr.fetchall()]
