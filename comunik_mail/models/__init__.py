@@ -20,3 +20,5 @@ from . import mail_template
 from . import sms_template
 from . import mail_thread
 from . import comunik_mail_statistics
+from . import comunik_mail_account_member
+from . import comunik_mail_assignment

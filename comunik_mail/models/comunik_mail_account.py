@@ -95,7 +95,11 @@ SUPERUSER_ONLY_FIELDS = {
     "conversation_ids",
     "quarantine_ids",
     "connection_log_ids",
+    "assign_last_user_id",
+    "assign_pass_count",
 }
+#: A change of these may let the emails waiting in the box be assigned at once.
+ASSIGN_FIELDS = {"assign_mode", "assign_online_only", "department_ids", "active"}
 
 _logger = logging.getLogger(__name__)
 
@@ -205,6 +209,32 @@ class ComunikMailAccount(models.Model):
         "Also show in the original mailbox",
         help="When an email is assigned, mark it as read in the shared mailbox on the mail server too.",
     )
+    # Automatic assignment (shared boxes; see comunik.mail.assignment and services/assignment.py).
+    assign_mode = fields.Selection(
+        [("manual", "Manual"), ("round_robin", "Round Robin"), ("balanced", "Balanced")],
+        "Assignment Mode",
+        default="manual",
+        required=True,
+        tracking=True,
+        help="Manual: the dispatchers assign every email. Round robin: each new email goes to the next member "
+        "in turn. Balanced: to the member with the fewest open emails. Automatic modes only choose members "
+        "within their working hours, not out of office nor on leave, and below their capacity; a customer's new "
+        "email goes to the member who last handled them when possible.",
+    )
+    assign_online_only = fields.Boolean(
+        "Only Connected Members",
+        help="Automatic assignment also skips the members who are not connected to Odoo.",
+    )
+    assign_member_ids = fields.One2many(
+        "comunik.mail.account.member",
+        "account_id",
+        "Member Capacities",
+        help="Maximum open emails of each member in this mailbox; members not listed are unlimited.",
+    )
+    # Set by the assignment passes only: the round robin's last member, and a counter every pass bumps
+    # (a concurrent pass that read older data fails on it instead of exceeding a capacity).
+    assign_last_user_id = fields.Many2one("res.users", "Last Automatic Assignee", readonly=True, copy=False)
+    assign_pass_count = fields.Integer("Assignment Passes", readonly=True, copy=False)
 
     # Set only by the addon itself (see _has_field_access): pointing an account at another box's servers
     # would hand out that box's passwords.
@@ -521,6 +551,8 @@ class ComunikMailAccount(models.Model):
             self._push_servers()
         if CREDENTIAL_FIELDS & set(vals):
             self.sudo()._reset_login_backoff()
+        if ASSIGN_FIELDS & set(vals):
+            self.env["comunik.mail.assignment"]._assign_backlog(self)
         return res
 
     def _push_servers(self):

@@ -21,7 +21,14 @@ STATES = [
     ("closed", "Closed"),
 ]
 PRIORITIES = [("0", "Normal"), ("1", "High"), ("2", "Urgent")]
-WORKFLOW_FIELDS = {"state", "user_id", "last_user_id", "priority", "assign_date", "close_date"}
+WORKFLOW_FIELDS = {"state", "user_id", "last_user_id", "priority", "assign_date", "close_date", "assign_method"}
+#: How a conversation got its assignee (manual dispatch, or the box's automatic mode; see services/assignment).
+ASSIGN_METHODS = [
+    ("manual", "Manual"),
+    ("round_robin", "Round Robin"),
+    ("balanced", "Balanced"),
+    ("sticky", "Same Customer"),
+]
 #: What users may write directly (form, RPC); everything else changes through the actions, which check
 #: who may do what, or through the sync (superuser). The ORM ignores ``readonly``: this is the real rule.
 USER_WRITABLE_FIELDS = {"label_ids", "partner_id"}
@@ -96,6 +103,7 @@ class ComunikMailConversation(models.Model):
     last_user_id = fields.Many2one("res.users", "Last Assignee", readonly=True)
     priority = fields.Selection(PRIORITIES, default="0", tracking=True, readonly=True)
     assign_date = fields.Datetime("Assigned On", readonly=True)
+    assign_method = fields.Selection(ASSIGN_METHODS, "Assigned By", readonly=True)
     close_date = fields.Datetime("Closed On", readonly=True)
     deadline = fields.Datetime(compute="_compute_deadline", store=True, index=True)
     is_overdue = fields.Boolean("Overdue", compute="_compute_is_overdue", search="_search_is_overdue")
@@ -226,10 +234,13 @@ class ComunikMailConversation(models.Model):
                 "state": "assigned",
                 "is_new": False,
                 "assign_date": fields.Datetime.now(),
+                "assign_method": "manual",
             }
         )
         self._notify_assignee(user)
         self._mark_read_on_server()
+        # A reassignment may free a place for the emails waiting in an automatic box.
+        self.env["comunik.mail.assignment"]._assign_backlog(self.account_id)
         return True
 
     def action_start(self):
@@ -243,6 +254,8 @@ class ComunikMailConversation(models.Model):
     def action_close(self):
         self._check_can_work()
         self.sudo().write({"state": "closed", "close_date": fields.Datetime.now(), "is_new": False})
+        # Capacity freed: the longest-waiting email of an automatic box goes to whoever has room.
+        self.env["comunik.mail.assignment"]._assign_backlog(self.account_id)
 
     def action_reopen(self):
         self._check_can_work()
@@ -308,6 +321,26 @@ class ComunikMailConversation(models.Model):
                     "%(name)s assigned %(count)s emails to you.", name=self.env.user.name, count=len(conversations)
                 ),
             )
+
+    def _automatic_assignment_note(self, user, choice):
+        """« Attribué à Julie Martin (tour de rôle, 3/10 en cours) », in the conversation's language."""
+        reasons = {
+            "round_robin": self.env._("round robin"),
+            "balanced": self.env._("balanced"),
+            "sticky": self.env._("same customer"),
+        }
+        reason = reasons.get(choice.reason, choice.reason)
+        if choice.capacity:
+            return self.env._(
+                "Assigned to %(name)s (%(reason)s, %(load)s/%(capacity)s open)",
+                name=user.name,
+                reason=reason,
+                load=choice.load,
+                capacity=choice.capacity,
+            )
+        return self.env._(
+            "Assigned to %(name)s (%(reason)s, %(load)s open)", name=user.name, reason=reason, load=choice.load
+        )
 
     def _mark_read_on_server(self):
         """Option « Afficher aussi dans la boîte d'origine »: assigned emails become read on IMAP."""

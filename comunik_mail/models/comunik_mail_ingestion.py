@@ -1,12 +1,12 @@
 """The ingestion pipeline: one fetched IMAP batch in, conversations and emails out.
 
 Read ``_ingest`` top to bottom: parse -> dedupe -> thread -> store (partners, conversations,
-emails, attachments) -> labels / leads / reopen. Emails of the box's Sent folder are the box's own
-answers, sent from Outlook, a phone or a webmail: they go into their conversation as outgoing emails,
-count as its first response, and never duplicate what Odoo sent itself (same Message-ID); they get
-no label, no lead and reopen nothing. Every decision comes from the ORM-free
-services (``mime``, ``dates``, ``dedupe``, ``thread_plan``, ``limits``); this model only runs the
-queries, one per kind of record and batch.
+emails, attachments) -> labels / leads / reopen -> assign (``comunik.mail.assignment``). Emails of the
+box's Sent folder are the box's own answers, sent from Outlook, a phone or a webmail: they go into
+their conversation as outgoing emails, count as its first response, and never duplicate what Odoo
+sent itself (same Message-ID); they get no label, no lead, reopen nothing and are never assigned.
+Every decision comes from the ORM-free services (``mime``, ``dates``, ``dedupe``, ``thread_plan``,
+``limits``, ``assignment``); this model only runs the queries, one per kind of record and batch.
 
 Isolation: a batch is stored in a savepoint. When it fails, it is split in two and each half is
 tried again (bisection), down to the single email that fails. That email is stored *degraded*
@@ -148,6 +148,9 @@ class ComunikMailIngestion(models.AbstractModel):
             self._apply_labels(emails, conversation_ids)
             if account.create_lead and conversations:
                 conversations._create_leads([emails[root].parsed for root in plan.roots])
+            # 6. assign: the box's automatic mode gives the new emails (and any older backlog) to its members
+            if conversations:
+                self.env["comunik.mail.assignment"]._assign_backlog(account)
         self.env.flush_all()  # inside the savepoint: a database error is this batch's, not the commit's
         return len(emails)
 

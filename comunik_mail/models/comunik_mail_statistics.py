@@ -1,7 +1,7 @@
 from odoo import fields, models, tools
 from odoo.tools import SQL
 
-from .comunik_mail_conversation import STATES
+from .comunik_mail_conversation import ASSIGN_METHODS, STATES
 
 #: Aggregators this model adds to Odoo's (``field:median`` in ``_read_group`` and in the web client's calls).
 MEDIAN = "median"
@@ -49,6 +49,9 @@ class ComunikMailStatistics(models.Model):
             "deadline",
             "first_response_date",
             "first_response_hours",
+            "assign_date",
+            "assign_method",
+            "priority",
         ],
         "comunik.mail.account": ["category", "department_ids"],
         "hr.employee": ["user_id", "active", "current_version_id"],
@@ -106,6 +109,26 @@ class ComunikMailStatistics(models.Model):
         help="Emails not closed yet are left out.",
     )
     overdue_count = fields.Integer("Overdue Emails", readonly=True, aggregator="sum")
+    # Assignment: how long emails waited for an assignee, how they got one, and the members' open load
+    # (grouped by « Assigné à », the load each member carries; compare with their capacity on the box).
+    assign_method = fields.Selection(ASSIGN_METHODS, "Assigned By", readonly=True)
+    assign_hours = fields.Float(
+        "Time to Assignment (hours)",
+        readonly=True,
+        aggregator=None,
+        help="From reception to the (last) assignment; empty while unassigned.",
+    )
+    assign_avg = fields.Float(
+        "Average Time to Assignment (hours)", readonly=True, aggregator="avg", help="Unassigned emails are left out."
+    )
+    assign_median = fields.Float(
+        "Median Time to Assignment (hours)", readonly=True, aggregator=MEDIAN, help="Unassigned emails are left out."
+    )
+    open_load = fields.Integer(
+        readonly=True,
+        aggregator="sum",
+        help="Weight of the open assigned emails (an urgent one counts twice), as automatic assignment counts it.",
+    )
     overdue_rate = fields.Float(
         "Overdue Rate (%)",
         readonly=True,
@@ -173,6 +196,12 @@ class ComunikMailStatistics(models.Model):
                     CASE WHEN c.state = 'closed' AND c.close_date IS NOT NULL AND c.date_first IS NOT NULL
                          THEN GREATEST(EXTRACT(EPOCH FROM c.close_date - c.date_first), 0)::float8 / 3600
                     END AS resolution_hours,
+                    c.assign_method,
+                    CASE WHEN c.assign_date IS NOT NULL AND c.date_first IS NOT NULL AND c.user_id IS NOT NULL
+                         THEN GREATEST(EXTRACT(EPOCH FROM c.assign_date - c.date_first), 0)::float8 / 3600
+                    END AS assign_hours,
+                    CASE WHEN c.user_id IS NOT NULL AND c.state != 'closed'
+                         THEN CASE WHEN c.priority = '2' THEN 2 ELSE 1 END ELSE 0 END AS open_load,
                     COALESCE(
                         c.deadline < COALESCE(
                             CASE WHEN c.state = 'closed' THEN c.close_date END,
@@ -205,7 +234,12 @@ class ComunikMailStatistics(models.Model):
                 resolution_hours AS resolution_avg,
                 resolution_hours AS resolution_median,
                 CASE WHEN is_overdue THEN 1 ELSE 0 END AS overdue_count,
-                CASE WHEN is_overdue THEN 100.0 ELSE 0.0 END::float8 AS overdue_rate
+                CASE WHEN is_overdue THEN 100.0 ELSE 0.0 END::float8 AS overdue_rate,
+                assign_method,
+                assign_hours,
+                assign_hours AS assign_avg,
+                assign_hours AS assign_median,
+                open_load
             FROM base
             """,
             rel=rel,

@@ -28,3 +28,5 @@ from . import test_folders
 from . import test_cron_claim
 from . import test_compose
 from . import test_compose_tour
+from . import test_assignment
+from . import test_assignment_tour

@@ -51,6 +51,7 @@ BOX_OF = {
     "scS": "S",
     "new_S": "S",
     "new_P": "P",
+    "mbS": "S",
 }
 SEES = {"S": {"member", "dispatcher"} | ADMINS, "P": {"owner"} | ADMINS}
 MANAGES = {"S": ADMINS, "P": {"owner"} | ADMINS}
@@ -91,6 +92,7 @@ LOG = "comunik.mail.connection.log"
 QUARANTINE = "comunik.mail.quarantine"
 SENT_COPY = "comunik.mail.sent.copy"
 COMPOSE = "comunik.mail.compose"
+MEMBER = "comunik.mail.account.member"
 
 #: Target records of each model's cells (``own``/``other``/``self`` resolve per role).
 TARGETS = {
@@ -104,6 +106,7 @@ TARGETS = {
     STATISTICS: ("stS",),
     WIZARD: ("own",),
     COMPOSE: ("own",),  # the role's own « Nouveau message » from S, to a customer
+    MEMBER: ("mbS",),  # the member's capacity in S
     LOG: ("log",),
     QUARANTINE: ("qP",),
     SENT_COPY: ("scS",),
@@ -260,6 +263,15 @@ METHODS = {
     (COMPOSE, "onchange"): "any_outcome",
     (COMPOSE, "default_get"): "any_outcome",  # defaults of the context's records, read with the user's rights
     (COMPOSE, "action_send"): "readers",  # tests never reach a mail server (Odoo's _disable_send)
+    # Capacities of the members of a box (automatic assignment): its readers see them, Email admins set them.
+    (MEMBER, "read"): "readers",
+    (MEMBER, "search_read"): "readers",
+    (MEMBER, "web_read"): "readers",
+    (MEMBER, "write"): "fields",
+    (MEMBER, "create"): "create",
+    (MEMBER, "unlink"): "admins",
+    (MEMBER, "copy"): "admins",
+    (MEMBER, "onchange"): "any_outcome",
     ("crm.lead", "action_open_comunik_conversations"): "any_outcome",  # an action, no data
     ("mail.thread", "mail_allowed_qweb_expressions"): "anyone",  # a constant whitelist
     # Opening a composer copies the published templates for its model (sudo): internal users only.
@@ -271,6 +283,7 @@ _ACCOUNT_MANAGED = (
     "email sync_period create_lead response_delay mark_read_on_assign account_type active connection_test_count "
     "mail_provider auth_method sent_copy "
     "mail_provider auth_method sender_name_mode sender_display_name signature_mode signature "
+    "assign_mode assign_online_only "
     "imap_host imap_port imap_user imap_password imap_encryption smtp_host smtp_port smtp_user smtp_password "
     "smtp_encryption smtp_same_credentials validity_state validity_message validity_date"
 )
@@ -278,17 +291,17 @@ _THREAD = "message_follower_ids message_ids message_partner_ids website_message_
 _ACCOUNT_SUPERUSER = (
     "fetchmail_server_id mail_server_id folder_ids conversation_ids sync_enabled sync_state sync_date "
     "sync_error_message sync_error_date sync_error_count sync_retry_date sync_auth_failure_count "
-    "sync_attempt_date quarantine_ids folders_listed_date"
+    "sync_attempt_date quarantine_ids folders_listed_date assign_last_user_id assign_pass_count"
 )
 _CONVERSATION_SUPERUSER = (
     "account_id active assign_date category close_date date_first date_last deadline email_from "
     "first_response_date first_response_hours is_new last_user_id lead_id priority state subject user_id "
-    "sender_date receive_error folder_id " + _THREAD
+    "sender_date receive_error folder_id assign_method " + _THREAD
 )
 _STATISTICS = (
     "account_id close_date conversation_id date deadline department_id first_response_avg first_response_hours "
     "first_response_median is_overdue overdue_count overdue_rate resolution_avg resolution_hours resolution_median "
-    "state user_id"
+    "state user_id assign_method assign_hours assign_avg assign_median open_load"
 )
 
 
@@ -299,6 +312,9 @@ def _policies(model, names, policy):
 FIELDS = {
     **_policies(ACCOUNT, _ACCOUNT_MANAGED, "managers"),
     **_policies(ACCOUNT, "category owner_id department_ids dispatcher_ids", "admins"),
+    # Lines of comunik.mail.account.member: Email admins only (its ACL), whoever owns the box.
+    (ACCOUNT, "assign_member_ids"): "admins",
+    **_policies(MEMBER, "account_id user_id capacity", "admins"),
     **_policies(ACCOUNT, _ACCOUNT_SUPERUSER, "nobody"),
     # mail.thread on a box: following it is editing it (managers); relinking followers or messages needs
     # Odoo's own rights on mail.followers / mail.message, which only Settings admins have.
@@ -367,6 +383,7 @@ CREATES = {
     STATISTICS: (("new", "nobody"),),
     WIZARD: (("on_cS", "readers"),),
     COMPOSE: (("new_S", "readers"), ("new_P", "readers")),
+    MEMBER: (("new", "admins"),),
     LOG: (("new", "nobody"),),
     QUARANTINE: (("new", "nobody"),),
     SENT_COPY: (("new", "nobody"),),

@@ -213,7 +213,10 @@ class TestAccessMatrix(HttpCase):
             "stpub": sms.sms_template_ids[:1].id,
             "lead": leads[0].id,
             "D": departments[0].id,
+            "mbS": env[am.MEMBER].create({"account_id": shared.id, "user_id": cls.users["member"].id}).id,
         }
+        # A line of P, so that a write of S's lines has another line to link.
+        env[am.MEMBER].create({"account_id": personal.id, "user_id": cls.users["owner"].id, "capacity": 2})
         expiry = datetime.now() + timedelta(days=1)
         cls.keys = {
             role: env["res.users.apikeys"].with_user(user).sudo()._generate("rpc", "matrix", expiry)
@@ -373,6 +376,7 @@ class TestAccessMatrix(HttpCase):
             am.LABEL: {"name": "Matrix copy"},
             am.FOLDER: {"name": "Copy"},
             am.BANNER: {"user_id": self.spare.id},
+            am.MEMBER: {"user_id": self.spare.id},
         }.get(model, {})
 
     def create_values(self, role, model, variant):
@@ -404,6 +408,7 @@ class TestAccessMatrix(HttpCase):
             am.LOG: {"user_id": self.users[role].id, "host": "forged"},
             am.QUARANTINE: {"account_id": self.records["P"], "uid": 99},
             am.SENT_COPY: {"account_id": self.records["S"], "message_id": "<forged@x>"},
+            am.MEMBER: {"account_id": self.records["S"], "user_id": self.spare.id, "capacity": 3},
         }[model]
 
     def new_value(self, model, record_id, fname):
