@@ -255,8 +255,18 @@ def _accounts():
 class DovecotServer:
     """A private Dovecot IMAP server (its own daemon) with its users and maildirs under ``workdir``."""
 
-    def __init__(self, workdir=None, imaps_port=IMAPS_PORT, imap_port=IMAP_PORT, oauth_introspection_url=None):
+    def __init__(
+        self,
+        workdir=None,
+        imaps_port=IMAPS_PORT,
+        imap_port=IMAP_PORT,
+        oauth_introspection_url=None,
+        extra_config="",
+        certificate=None,
+    ):
+        self.certificate = certificate  # (cert, key) files to reuse, e.g. another test server's: one CA to trust
         self.oauth_introspection_url = oauth_introspection_url
+        self.extra_config = extra_config  # appended to dovecot.conf (e.g. an ``imap_capability`` without IDLE)
         self.imaps_port = imaps_port
         self.imap_port = imap_port
         self._accounts = _accounts()
@@ -289,7 +299,11 @@ class DovecotServer:
         os.makedirs(os.path.join(self.workdir, "state"), exist_ok=True)
         os.makedirs(self.mail_dir, mode=0o700, exist_ok=True)
         self._chown(self.mail_dir)
-        _make_certificate(self.workdir)
+        if self.certificate:
+            for source, target in zip(self.certificate, (self.ca_file, self.key_file), strict=True):
+                shutil.copyfile(source, target)
+        else:
+            _make_certificate(self.workdir)
         os.makedirs(self.passwords_dir, mode=0o700, exist_ok=True)
         os.chown(self.passwords_dir, self._accounts["internal_uid"], -1)
         with open(os.path.join(self.workdir, "dict-auth.conf"), "w") as f:
@@ -312,6 +326,7 @@ class DovecotServer:
                     imaps_port=self.imaps_port,
                     **self._accounts,
                 )
+                + self.extra_config
             )
         # Dovecot daemonizes itself (no -F): its master is then not our child, so test frameworks that
         # reap leftover child processes after each test class (Odoo's does) leave it running.
@@ -497,6 +512,15 @@ class DovecotServer:
                     names = flags.group(1).decode().split() if flags else []
                     result[int(uid.group(1))] = (tuple(sorted(f for f in names if f != "\\Recent")), raw)
         return result
+
+    def kick(self, login):
+        """Drop every IMAP connection of ``login`` (``doveadm kick``: the server closes them, as on a restart)."""
+        subprocess.run(
+            [shutil.which("doveadm") or "/usr/bin/doveadm", "-c", self.config_file, "kick", login.lower()],
+            check=True,
+            capture_output=True,
+            timeout=_START_TIMEOUT,
+        )
 
     def count(self, login, folder="INBOX"):
         with self._session(login) as conn:
