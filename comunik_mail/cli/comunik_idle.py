@@ -31,7 +31,8 @@ from odoo.modules.registry import Registry
 from odoo.service.server import load_server_wide_modules
 from odoo.tools import config
 
-from odoo.addons.comunik_mail.services import imap_idle
+# Odoo loads this file as ``odoo.cli.comunik_idle`` (not inside the addon's package): no relative import.
+from odoo.addons.comunik_mail.services import imap_idle  # pylint: disable=odoo-addons-relative-import
 
 _logger = logging.getLogger("odoo.addons.comunik_mail.cli.comunik_idle")
 
@@ -402,13 +403,10 @@ class IdleManager:
 
 def _rss_kb():
     """Current resident memory (``ru_maxrss`` is the peak)."""
-    try:
-        with open("/proc/self/status") as status:
-            for line in status:
-                if line.startswith("VmRSS:"):
-                    return int(line.split()[1])
-    except OSError:
-        pass
+    with contextlib.suppress(OSError), open("/proc/self/status") as status:
+        for line in status:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1])
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
 
 
