@@ -146,6 +146,8 @@ class IdleManager:
         self._lock_cnx = None
         self._threads = []
         self._stats_lock = threading.Lock()
+        # Watchers reconnecting together (a server restart) read their settings two at a time: the pool stays small.
+        self._settings_slots = threading.BoundedSemaphore(2)
         self.counters = {"events": 0, "syncs": 0, "sync_errors": 0, "busy": 0, "new_emails": 0}
         self.latencies = []  # seconds from the IDLE event to the end of the sync, last 1000
         self.started = None
@@ -322,7 +324,7 @@ class IdleManager:
     def _settings(self, box_id):
         """Called by the watcher before each connection: current password, or an access token renewed by Odoo's
         Google / Microsoft modules (committed, like the sync does)."""
-        with self.registry.cursor() as cr:
+        with self._settings_slots, self.registry.cursor() as cr:
             env = api.Environment(cr, SUPERUSER_ID, {})
             account = env["comunik.mail.account"].browse(box_id)
             settings = account._imap_settings()
