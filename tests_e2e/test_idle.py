@@ -158,6 +158,11 @@ def conversation_of(marker):
         return row and row[0]
 
 
+def set_sync(box_id, enabled):
+    with psycopg2.connect(dbname=DB) as conn, conn.cursor() as cr:
+        cr.execute("UPDATE comunik_mail_account SET sync_enabled = %s WHERE id = %s", [enabled, box_id])
+
+
 def push(dovecot, login, processes):
     """APPEND an email, return (seconds until its conversation exists, conversation id)."""
     marker = uuid.uuid4().hex
@@ -182,6 +187,13 @@ def test_append_becomes_a_conversation_within_seconds(dovecot, boxes, tmp_path):
         assert max(latencies) < 10, latencies
         assert sorted(latencies)[len(latencies) // 2] < 5, latencies
         assert all(len(pids) == 1 for pids in holders(boxes).values())
+        # Automatic sync turned off: the box is dropped at the next rescan; on again: watched again.
+        box_id = next(iter(boxes))
+        set_sync(box_id, False)
+        wait_until(lambda: not holders([box_id])[box_id], 30, [process], "box dropped")
+        set_sync(box_id, True)
+        wait_until(lambda: holders([box_id])[box_id], 30, [process], "box picked up again")
+        assert push(dovecot, boxes[box_id], [process])[0] < 10
     finally:
         returncode = process.terminate()
     assert returncode == 0, process.text()[-3000:]
