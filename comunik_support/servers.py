@@ -125,6 +125,9 @@ service imap-login {{
 service imap {{
   process_limit = {max_connections}
 }}
+# IDLE sessions learn of new mail from inotify, limited to 128 instances per user on many machines; past that,
+# Dovecot would look every 30 s (the default): once a second keeps push prompt with many boxes.
+mailbox_idle_check_interval = 1 secs
 service anvil {{
   chroot =
   client_limit = {anvil_limit}
@@ -270,9 +273,13 @@ class DovecotServer:
         imaps_port=IMAPS_PORT,
         imap_port=IMAP_PORT,
         oauth_introspection_url=None,
+        extra_config="",
+        certificate=None,
         max_connections=200,
     ):
+        self.certificate = certificate  # (cert, key) files to reuse, e.g. another test server's: one CA to trust
         self.oauth_introspection_url = oauth_introspection_url
+        self.extra_config = extra_config  # appended to dovecot.conf (e.g. an ``imap_capability`` without IDLE)
         self.max_connections = max_connections
         self.imaps_port = imaps_port
         self.imap_port = imap_port
@@ -306,7 +313,11 @@ class DovecotServer:
         os.makedirs(os.path.join(self.workdir, "state"), exist_ok=True)
         os.makedirs(self.mail_dir, mode=0o700, exist_ok=True)
         self._chown(self.mail_dir)
-        _make_certificate(self.workdir)
+        if self.certificate:
+            for source, target in zip(self.certificate, (self.ca_file, self.key_file), strict=True):
+                shutil.copyfile(source, target)
+        else:
+            _make_certificate(self.workdir)
         os.makedirs(self.passwords_dir, mode=0o700, exist_ok=True)
         os.chown(self.passwords_dir, self._accounts["internal_uid"], -1)
         with open(os.path.join(self.workdir, "dict-auth.conf"), "w") as f:
@@ -331,6 +342,7 @@ class DovecotServer:
                     anvil_limit=2 * self.max_connections + 100,
                     **self._accounts,
                 )
+                + self.extra_config
             )
         # Dovecot daemonizes itself (no -F): its master is then not our child, so test frameworks that
         # reap leftover child processes after each test class (Odoo's does) leave it running.
@@ -516,6 +528,15 @@ class DovecotServer:
                     names = flags.group(1).decode().split() if flags else []
                     result[int(uid.group(1))] = (tuple(sorted(f for f in names if f != "\\Recent")), raw)
         return result
+
+    def kick(self, login):
+        """Drop every IMAP connection of ``login`` (``doveadm kick``: the server closes them, as on a restart)."""
+        subprocess.run(
+            [shutil.which("doveadm") or "/usr/bin/doveadm", "-c", self.config_file, "kick", login.lower()],
+            check=True,
+            capture_output=True,
+            timeout=_START_TIMEOUT,
+        )
 
     def count(self, login, folder="INBOX"):
         with self._session(login) as conn:

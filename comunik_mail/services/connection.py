@@ -7,6 +7,7 @@ instead of a raw exception.
 
 import base64
 import contextlib
+import functools
 import imaplib
 import os
 import smtplib
@@ -71,10 +72,20 @@ class CheckResult:
 
 
 def make_ssl_context():
-    """System trust store, plus the bundle named by COMUNIK_MAIL_CA_FILE if any."""
-    context = ssl.create_default_context()
+    """System trust store, plus the bundle named by COMUNIK_MAIL_CA_FILE if any.
+
+    One context per trust configuration, shared (contexts are thread-safe): loading the system store costs about
+    1 MB, which a thousand IDLE sessions must not pay each."""
     extra = os.environ.get(CA_FILE_ENV)
-    if extra and os.path.exists(extra):
+    if not (extra and os.path.exists(extra)):
+        extra = None
+    return _ssl_context(extra, os.path.getmtime(extra) if extra else None)
+
+
+@functools.lru_cache(maxsize=8)
+def _ssl_context(extra, _mtime):
+    context = ssl.create_default_context()
+    if extra:
         context.load_verify_locations(cafile=extra)
     return context
 
