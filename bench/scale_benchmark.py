@@ -6,6 +6,9 @@ every box, wakes the sync jobs (ir_cron_trigger + NOTIFY, as ``ir.cron._trigger`
 database, when each box's new conversation was stored. Odoo runs in its production shape: prefork
 (``--workers``), its cron workers being separate processes (``--max-cron-threads``).
 
+Then ``odoo-bin comunik_idle`` watches every box (no cron runs): IDLE_N emails are appended one by one and the
+time until each conversation is stored is measured; and the watcher's memory and CPU for N boxes.
+
 Prints: the full pass with 1, 2 and 4 cron workers and with 2 Odoo servers on the same database; the effect of
 one unreachable host; the in-job threads (``comunik_mail.sync_threads``) against one box at a time.
 """
@@ -33,6 +36,8 @@ DB = os.environ["BENCH_DB"]
 N = int(os.environ.get("BENCH_N", "1000"))
 DELAY = float(os.environ.get("BENCH_DELAY", "0.05"))
 THREADS = int(os.environ.get("BENCH_SYNC_THREADS", "8"))
+#: Boxes receiving an email while comunik_idle watches every box (arrival latency).
+IDLE_N = int(os.environ.get("BENCH_IDLE_N", str(min(N, 200))))
 #: Boxes of the design comparison (one box at a time per job is slow: a subset keeps the run short).
 COMPARE_N = int(os.environ.get("BENCH_COMPARE_N", str(min(N, 200))))
 ODOO_SRC = os.environ.get("ODOO_SRC", "/opt/odoo-19.0")
@@ -149,7 +154,11 @@ def wait_for(condition, timeout, message):
 
 class Bench:
     def __init__(self):
-        self.dovecot = DovecotServer(imaps_port=39993, imap_port=39143, max_connections=max(2 * N, 200) + 100)
+        self.dovecot = DovecotServer(
+            imaps_port=38993,
+            imap_port=38143,  # not the tests' nor the sync benchmark's
+            max_connections=max(2 * N, 200) + 100,
+        )
         self.proxy = LatencyProxy(None, delay=DELAY)
         self.dead_proxy = LatencyProxy(blackhole=True)
         self.conn = None
@@ -272,12 +281,108 @@ class Bench:
         return wall, delays
 
 
+class IdleProcess:
+    """A real `odoo-bin comunik_idle` process on the benchmark database; its stats read from its log."""
+
+    def __init__(self):
+        self.log_path = os.path.join(os.environ.get("BENCH_LOG_DIR", "/tmp"), "bench-scale-idle.log")
+        self.process = None
+
+    def __enter__(self):
+        command = [
+            sys.executable, os.path.join(ODOO_SRC, "odoo-bin"), f"--addons-path={ODOO_SRC}/addons,{ROOT}",
+            "comunik_idle", "-d", DB, "--stats-interval=2", "--log-level=info", "--sync-workers=4",
+        ]  # fmt: skip
+        self.log = open(self.log_path, "w")  # noqa: SIM115
+        self.process = subprocess.Popen(command, stdout=self.log, stderr=subprocess.STDOUT, start_new_session=True)
+        return self
+
+    def __exit__(self, *exc):
+        os.killpg(self.process.pid, signal.SIGTERM)
+        try:
+            self.process.wait(60)
+        except subprocess.TimeoutExpired:
+            os.killpg(self.process.pid, signal.SIGKILL)
+        self.log.close()
+
+    def stats(self):
+        with open(self.log_path) as log:
+            lines = [line for line in log if "comunik_idle: stats " in line]
+        return json.loads(lines[-1].split("comunik_idle: stats ", 1)[1]) if lines else {}
+
+    def cpu_seconds(self):
+        """User + system CPU of the process (all threads), from /proc."""
+        with open(f"/proc/{self.process.pid}/stat") as stat:
+            fields = stat.read().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def measure_idle(bench):
+    """comunik_idle on every box: memory and CPU per 1,000 boxes watched, then IDLE_N arrivals one by one."""
+    bench.sql("UPDATE comunik_mail_account SET sync_enabled = id = ANY(%s), sync_attempt_date = NULL", (bench.ids,))
+    with IdleProcess() as idle:
+        started = time.monotonic()
+
+        def watching():
+            assert idle.process.poll() is None, "comunik_idle exited; see " + idle.log_path
+            return idle.stats().get("states", {}).get("watching", 0) >= len(bench.ids)
+
+        wait_for(watching, 600, "comunik_idle did not watch every box")
+        print(f"idle:    {len(bench.ids)} boxes watched {time.monotonic() - started:.1f}s after start", flush=True)
+        time.sleep(5)
+        cpu_before, window = idle.cpu_seconds(), 20.0
+        time.sleep(window)
+        idle_cpu = (idle.cpu_seconds() - cpu_before) / window * 100
+        rss_mb = idle.stats()["rss_kb"] / 1024
+        per_1000 = 1000 / len(bench.ids)
+        print(
+            f"idle:    comunik_idle RSS {rss_mb:.0f} MiB for {len(bench.ids)} boxes (Odoo registry included; "
+            f"{rss_mb * per_1000:.0f} MiB per 1,000 boxes), CPU {idle_cpu:.2f}% of a core while waiting "
+            f"({idle_cpu * per_1000:.2f}% per 1,000 boxes)",
+            flush=True,
+        )
+        bench.passes += 1
+        tag = f"push {bench.passes}"
+        logins = boxes_logins(bench, bench.ids[:IDLE_N])
+        cpu_before = idle.cpu_seconds()
+        sent, seen = {}, {}
+        for index, login in enumerate(logins):
+            raw = new_email(login, f"{tag} {index}")
+            sent[f"Demande {tag} {index}"] = time.monotonic()
+            bench.dovecot.append(login, raw)
+            time.sleep(0.05)  # arrivals spread over time, as in a real inbox
+            poll_arrivals(bench, tag, sent, seen)
+        deadline = time.monotonic() + 120
+        while len(seen) < len(sent) and time.monotonic() < deadline:
+            poll_arrivals(bench, tag, sent, seen)
+            time.sleep(0.05)
+        busy_cpu = idle.cpu_seconds() - cpu_before
+    latencies = sorted(seen.values())
+    lost = len(sent) - len(seen)
+    print(
+        f"idle:    {len(latencies)}/{len(sent)} pushed emails stored after p50 {latencies[len(latencies) // 2]:.2f}s, "
+        f"p95 {latencies[max(int(len(latencies) * 0.95) - 1, 0)]:.2f}s, max {latencies[-1]:.2f}s "
+        f"(APPEND to committed conversation; {lost} not arrived within 2 min); "
+        f"comunik_idle CPU {busy_cpu:.1f}s for them",
+        flush=True,
+    )
+
+
+def poll_arrivals(bench, tag, sent, seen):
+    now = time.monotonic()
+    rows = bench.sql("SELECT subject FROM comunik_mail_conversation WHERE subject LIKE %s", (f"Demande {tag} %",))
+    for (subject,) in rows:
+        if subject not in seen and subject in sent:
+            seen[subject] = now - sent[subject]
+
+
 def boxes_logins(bench, boxes):
     index = {account_id: login for account_id, login in zip(bench.ids, bench.logins, strict=True)}
     return [index[account_id] for account_id in boxes]
 
 
 def main():
+    signal.signal(signal.SIGTERM, lambda *_args: sys.exit(1))  # stop the servers when interrupted
     bench = Bench()
     try:
         bench.start()
@@ -299,6 +404,7 @@ def main():
         one = bench.measure("design: 4 cron workers x 1 box at a time", 1, 4, boxes=subset, threads=1)[0]
         many = bench.measure(f"design: 4 cron workers x {THREADS} threads", 1, 4, boxes=subset)[0]
         print(f"design:  in-job threads {one / many:.1f}x faster than one box at a time per job", flush=True)
+        measure_idle(bench)
     finally:
         bench.stop()
 
