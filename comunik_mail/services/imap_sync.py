@@ -71,6 +71,7 @@ class ImapFolderReader:
         self.folder = folder
         self.client = None
         self.state = None
+        self._sizes = {}  # UID -> RFC822.SIZE already asked by ``plan`` (saves ``fetch`` that round trip)
 
     def __enter__(self):
         self.client = imap_connect(self.settings)
@@ -84,7 +85,7 @@ class ImapFolderReader:
 
     def __exit__(self, *exc):
         try:
-            self.client.logout()
+            self.client.logout_quickly()
         except Exception:  # noqa: BLE001 - closing a session must not hide the sync's outcome
             self.client.shutdown()
 
@@ -92,6 +93,7 @@ class ImapFolderReader:
         """EXAMINE ``folder`` (read-only: no flag ever changes) and return its FolderState."""
         info = self.client.select_folder(folder, readonly=True)
         self.folder = folder
+        self._sizes = {}
         self.state = FolderState(
             uidvalidity=int(info.get(b"UIDVALIDITY", 0)),
             uidnext=int(info[b"UIDNEXT"]) if b"UIDNEXT" in info else None,
@@ -114,7 +116,11 @@ class ImapFolderReader:
                 return self._resume_scan(last_uid, since, watermark)
             if state.uidnext is not None and state.uidnext <= last_uid + 1:
                 return SyncPlan(state, watermark=last_uid)  # nothing new: no SEARCH round trip at all
-            uids = sorted(uid for uid in self.client.search(["UID", f"{last_uid + 1}:*"]) if uid > last_uid)
+            # The new UIDs and their sizes in one round trip (not SEARCH, then FETCH RFC822.SIZE). ``n:*`` also
+            # returns the highest message when it is below n (RFC 3501 §6.4.8): filtered out.
+            response = self.client.fetch(f"{last_uid + 1}:*", [b"RFC822.SIZE"]) if state.exists else {}
+            self._sizes = {uid: _size(data) for uid, data in response.items() if uid > last_uid}
+            uids = sorted(self._sizes)
             return SyncPlan(state, uids, watermark=self._covered(last_uid, uids))
         uids = sorted(self.client.search(["SINCE", since]) if since else self.client.search(["ALL"]))
         top = state.uidnext - 1 if state.uidnext else self._highest_uid()
@@ -158,8 +164,11 @@ class ImapFolderReader:
         uids = list(uids)
         for start in range(0, len(uids), SIZE_CHUNK):
             chunk = uids[start : start + SIZE_CHUNK]
-            response = self.client.fetch(chunk, [b"RFC822.SIZE"])
-            sizes = {uid: _size(data) for uid, data in response.items()}
+            if all(uid in self._sizes for uid in chunk):
+                sizes = {uid: self._sizes[uid] for uid in chunk}
+            else:
+                response = self.client.fetch(chunk, [b"RFC822.SIZE"])
+                sizes = {uid: _size(data) for uid, data in response.items()}
             present = [(uid, sizes[uid]) for uid in chunk if uid in sizes]
             for group in limits.plan_round_trips(present, max_bytes, batch_size, max_message_bytes):
                 batch = self._fetch_group(group, sizes)
