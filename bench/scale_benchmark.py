@@ -49,6 +49,8 @@ ODOO_SRC = os.environ.get("ODOO_SRC", "/opt/odoo-19.0")
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 PASSWORD = "bench-scale"
 PASS_TIMEOUT = 900
+#: Path prefix of py-spy profiles of the Odoo servers (optional; py-spy must be installed).
+PROFILE = os.environ.get("BENCH_PROFILE")
 SETTLE_TIMEOUT = 300
 #: Cron workers of the single-server passes (comma-separated).
 CRONS = [int(value) for value in os.environ.get("BENCH_CRONS", "1,2,4").split(",")]
@@ -132,9 +134,32 @@ class OdooServers:
                 subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
             )
             wait_for(lambda port=port: accepts(port), 60, "Odoo did not start")
+        if PROFILE:  # sampled profile of the servers and their cron workers, folded stacks (flamegraph input)
+            self.profilers = [
+                subprocess.Popen(
+                    [
+                        "py-spy",
+                        "record",
+                        "--subprocesses",
+                        "--nonblocking",
+                        "--format",
+                        "raw",
+                        "-o",
+                        f"{PROFILE}.{process.pid}.txt",
+                        "--pid",
+                        str(process.pid),
+                    ],
+                    stdout=subprocess.DEVNULL,
+                    stderr=subprocess.DEVNULL,
+                )  # fmt: skip
+                for process in self.processes
+            ]
         return self
 
     def __exit__(self, *exc):
+        for profiler in getattr(self, "profilers", ()):
+            profiler.send_signal(signal.SIGINT)  # py-spy writes its file when interrupted
+            profiler.wait(60)
         for process in self.processes:
             os.killpg(process.pid, signal.SIGTERM)
         for process in self.processes:

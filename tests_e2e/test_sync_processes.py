@@ -247,11 +247,11 @@ def test_two_cron_processes_claim_different_boxes_each_once(dovecot):
     the boxes between all six workers, and each process really syncs several boxes at once."""
     logins, ids = make_boxes(dovecot, 16)
     env_extra = {"COMUNIK_MAIL_CA_FILE": dovecot.ca_file}
+    # Set once, before: two processes creating the parameter at once would collide on its unique key.
+    odoo_shell('env["ir.config_parameter"].sudo().set_param("comunik_mail.sync_threads", "3")\nenv.cr.commit()')
     start_at = time.time() + 15  # both processes are up by then: their passes overlap
     script = f"""
 import threading, time
-env["ir.config_parameter"].sudo().set_param("comunik_mail.sync_threads", "3")
-env.cr.commit()
 Account = env["comunik.mail.account"]
 original = type(Account)._sync_in_cursor
 lock, running, most = threading.Lock(), [0], [0]
