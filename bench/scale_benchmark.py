@@ -135,10 +135,11 @@ class OdooServers:
             )
             wait_for(lambda port=port: accepts(port), 60, "Odoo did not start")
         if PROFILE:  # sampled profile of the servers and their cron workers, folded stacks (flamegraph input)
+            spy = os.path.join(sys.prefix, "bin", "py-spy")
             self.profilers = [
                 subprocess.Popen(
                     [
-                        "py-spy",
+                        spy,
                         "record",
                         "--subprocesses",
                         "--nonblocking",
@@ -178,34 +179,45 @@ def accepts(port):
 
 
 CLOCK_TICK = os.sysconf("SC_CLK_TCK")
-#: Process groups whose CPU a pass reports (by command name; children reaped by their parent count in it).
-CPU_GROUPS = {"postgres": "postgres", "dovecot": "dovecot", "imap": "dovecot", "imap-login": "dovecot",
-              "auth": "dovecot", "config": "dovecot", "log": "dovecot", "anvil": "dovecot"}  # fmt: skip
 
 
-def cpu_snapshot():
-    """CPU seconds used so far by group: Odoo (the servers and their workers), PostgreSQL, Dovecot, and this
-    process (the latency proxy's threads): where a pass's time goes, whatever else loads the machine."""
-    totals = {}
+def cpu_snapshot(dovecot_pid):
+    """CPU seconds used so far by group: the Odoo servers and their workers, this database's PostgreSQL
+    backends, the benchmark's Dovecot (its master and children), and this process (the latency proxy's
+    threads). Other processes on the machine are left out, so the figures hold whatever else loads it; the
+    CPU of children reaped by their parent counts in the parent."""
+    processes = {}
     for pid in filter(str.isdigit, os.listdir("/proc")):
         try:
             with open(f"/proc/{pid}/stat") as stat:
-                head, tail = stat.read().rsplit(")", 1)
+                values = stat.read().rsplit(")", 1)[1].split()
             with open(f"/proc/{pid}/cmdline", "rb") as cmdline:
-                command = cmdline.read()
+                command = cmdline.read().replace(b"\0", b" ")
         except OSError:
             continue  # exited meanwhile
-        values = tail.split()
         ticks = sum(int(value) for value in values[11:15])  # utime stime cutime cstime
-        name = head.split("(", 1)[1]
-        if int(pid) == os.getpid():
+        processes[int(pid)] = (int(values[1]), command, ticks / CLOCK_TICK)
+
+    def under(pid, root):
+        while pid > 1:
+            if pid == root:
+                return True
+            pid = processes[pid][0] if pid in processes else 0
+        return False
+
+    totals = {}
+    for pid, (_ppid, command, seconds) in processes.items():
+        if pid == os.getpid():
             group = "proxy+bench"
         elif b"odoo-bin" in command and DB.encode() in command:
             group = "odoo"
+        elif command.startswith(b"postgres: ") and f" {DB} ".encode() in command:
+            group = "postgres"
+        elif dovecot_pid and under(pid, dovecot_pid):
+            group = "dovecot"
         else:
-            group = CPU_GROUPS.get(name)
-        if group:
-            totals[group] = totals.get(group, 0.0) + ticks / CLOCK_TICK
+            continue
+        totals[group] = totals.get(group, 0.0) + seconds
     return totals
 
 
@@ -311,7 +323,7 @@ class Bench:
         self.sql("UPDATE comunik_mail_account SET sync_attempt_date = NULL, sync_enabled = id = ANY(%s)",
                  (list(boxes) + ([self.dead] if with_dead else []),))  # fmt: skip
         started_db = self.sql("SELECT clock_timestamp() AT TIME ZONE 'UTC'")[0][0]
-        cpu_before = cpu_snapshot()
+        cpu_before = cpu_snapshot(self.dovecot._pid)
         started = time.monotonic()
         self.trigger()
 
@@ -323,7 +335,7 @@ class Bench:
 
         wait_for(lambda: arrived() >= len(boxes), PASS_TIMEOUT, f"{tag}: not every box was synced")
         wall = time.monotonic() - started
-        cpu = cpu_used(cpu_before, cpu_snapshot())
+        cpu = cpu_used(cpu_before, cpu_snapshot(self.dovecot._pid))
         delays = [
             (row[0] - started_db).total_seconds()
             for row in self.sql(

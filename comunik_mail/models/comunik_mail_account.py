@@ -1449,7 +1449,9 @@ class ComunikMailAccount(models.Model):
             if time.monotonic() > deadline and batch[-1].uid != plan.uids[-1]:
                 return new, True
         # Every planned UID is stored: the folder is covered up to the watermark, even when empty.
-        folder.write({"last_uid": max(int(folder.last_uid or 0), plan.watermark), "scan_watermark": 0})
+        covered = max(int(folder.last_uid or 0), plan.watermark)
+        if covered != int(folder.last_uid or 0) or folder.scan_watermark:  # nothing to write: no UPDATE, no WAL
+            folder.write({"last_uid": covered, "scan_watermark": 0})
         return new, False
 
     def _sync_param(self, name, default):

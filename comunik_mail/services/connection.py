@@ -13,6 +13,7 @@ import os
 import smtplib
 import socket
 import ssl
+import threading
 from dataclasses import dataclass
 
 from imapclient import IMAPClient, imap4, tls
@@ -109,8 +110,17 @@ def make_ssl_context():
     return _ssl_context(extra, os.path.getmtime(extra) if extra else None)
 
 
+_SSL_CONTEXT_LOCK = threading.Lock()
+
+
+def _ssl_context(extra, mtime):
+    # Locked: the sync threads of a job all connect at once, and would each load the system store otherwise.
+    with _SSL_CONTEXT_LOCK:
+        return _new_ssl_context(extra, mtime)
+
+
 @functools.lru_cache(maxsize=8)
-def _ssl_context(extra, _mtime):
+def _new_ssl_context(extra, _mtime):
     context = ssl.create_default_context()
     if extra:
         context.load_verify_locations(cafile=extra)
