@@ -58,10 +58,11 @@ class ComunikMailConversation(models.Model):
         return super()._compute_deadline()
 
     def _compute_is_overdue(self):
-        super()._compute_is_overdue()
+        result = super()._compute_is_overdue()
         for conversation in self:
             if conversation.snooze_until:
                 conversation.is_overdue = False  # the clock stands still while snoozed
+        return result
 
     def _search_is_overdue(self, operator, value):
         if operator not in ("=", "!=") or not isinstance(value, bool):

@@ -144,9 +144,9 @@ class TestSnooze(ComunikSyncCase):
         self.assertEqual(conversation.snooze_until, datetime(2027, 7, 1, 12, 30))
         self.assertIn("01/07/2027 14:30", self.notes(conversation).mapped("body")[0], "the note in Paris time")
 
-        self.other.tz = "America/New_York"
+        self.member.tz = "America/New_York"
         self.assertEqual(
-            Wizard.with_user(self.other).create({"choice": "tomorrow"}).snooze_until, datetime(2026, 12, 4, 14, 0)
+            Wizard.with_user(self.member).create({"choice": "tomorrow"}).snooze_until, datetime(2026, 12, 4, 14, 0)
         )
 
     # ------------------------------------------------------------------ wake-ups

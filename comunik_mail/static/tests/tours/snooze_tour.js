@@ -27,7 +27,7 @@ registry.category("web_tour.tours").add("comunik_mail_snooze_tour", {
         },
         {
             content: "La date est lue dans le fuseau de l'utilisateur",
-            trigger: ".modal .o_field_widget[name=snooze_until_text]:contains(lundi):contains(09:00 (Europe/Paris))",
+            trigger: ".modal .o_field_widget[name=snooze_until_text]:contains(lundi):contains(09:00):contains(Europe/Paris)",
         },
         {
             content: "« Réveiller si le client répond » est coché par défaut",
