@@ -135,6 +135,13 @@ class ComunikMailConversation(models.Model):
         self.sudo().filtered("snooze_until")._wake("manual")
         return True
 
+    def action_close(self):
+        """Closing a snoozed email ends its snooze first (its pause counts: statistics compare the close date with
+        the deadline)."""
+        self._check_can_work()
+        self.sudo().filtered("snooze_until")._wake("closed")
+        return super().action_close()
+
     # ------------------------------------------------------------------ waking up
 
     def _wake(self, reason):
@@ -151,7 +158,7 @@ class ComunikMailConversation(models.Model):
                 "snooze_wake_on_reply": False,
                 "snooze_paused_hours": conversation.snooze_paused_hours + paused,
             }
-            if reason != "manual":
+            if reason in ("date", "reply"):
                 values["is_new"] = True  # back in the inbox like a new email
             conversation.write(values)
             local = conversation.with_context(lang=recipient.lang or self.env.lang)
@@ -159,8 +166,9 @@ class ComunikMailConversation(models.Model):
                 "date": local.env._("End of the snooze: its date has come."),
                 "reply": local.env._("End of the snooze: the customer replied."),
                 "manual": local.env._("End of the snooze, by %s.", self.env.user.name),
+                "closed": local.env._("End of the snooze: closed by %s.", self.env.user.name),
             }
-            notify = recipient and not (reason == "manual" and recipient == self.env.user)
+            notify = recipient and reason != "closed" and not (reason == "manual" and recipient == self.env.user)
             local.message_post(
                 body=notes[reason],
                 message_type="notification",

@@ -117,8 +117,11 @@ class TestSnooze(ComunikSyncCase):
         self.assertEqual(conversations.mapped("snooze_until"), [datetime(2026, 12, 10, 8, 0)] * 2)
         self.assertIn("Mis en attente jusqu'au", self.notes(conversations[0]).mapped("body")[0])
 
-        conversations[1].with_user(self.dispatcher).action_unsnooze()
+        # Closing a snoozed email ends the snooze.
         conversations[1].with_user(self.dispatcher).action_close()
+        self.assertEqual((conversations[1].state, conversations[1].is_snoozed), ("closed", False))
+        notes = "".join(self.notes(conversations[1]).mapped("body"))
+        self.assertIn("Fin de la mise en attente : clôturé par Denis Dispatcheur.", notes)
         with self.assertRaisesRegex(UserError, "Un email clôturé ne peut pas être mis en attente"):
             conversations[1].with_user(self.dispatcher).with_context(comunik_now=THURSDAY).action_snooze(
                 datetime(2026, 12, 10, 8, 0)
