@@ -365,6 +365,7 @@ class ComunikMailIngestion(models.AbstractModel):
                 conversation.date_last = existing_dates[conversation.id]
         replied.is_new = True
         replied.filtered(lambda c: c.state == "closed")._reopen()
+        replied._wake_on_reply()  # « Réveiller si le client répond »
 
     @api.model
     def _record_answers(self, emails, conversation_ids):

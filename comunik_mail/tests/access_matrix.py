@@ -52,6 +52,7 @@ BOX_OF = {
     "new_S": "S",
     "new_P": "P",
     "mbS": "S",
+    "snooze_cS": "S",
 }
 SEES = {"S": {"member", "dispatcher"} | ADMINS, "P": {"owner"} | ADMINS}
 MANAGES = {"S": ADMINS, "P": {"owner"} | ADMINS}
@@ -93,6 +94,7 @@ QUARANTINE = "comunik.mail.quarantine"
 SENT_COPY = "comunik.mail.sent.copy"
 COMPOSE = "comunik.mail.compose"
 MEMBER = "comunik.mail.account.member"
+SNOOZE = "comunik.mail.snooze.wizard"
 
 #: Target records of each model's cells (``own``/``other``/``self`` resolve per role).
 TARGETS = {
@@ -107,6 +109,7 @@ TARGETS = {
     WIZARD: ("own",),
     COMPOSE: ("own",),  # the role's own « Nouveau message » from S, to a customer
     MEMBER: ("mbS",),  # the member's capacity in S
+    SNOOZE: ("own",),  # the role's own « Mettre en attente » of cS
     LOG: ("log",),
     QUARANTINE: ("qP",),
     SENT_COPY: ("scS",),
@@ -155,6 +158,10 @@ METHODS = {
     (CONVERSATION, "action_resend_failed"): "readers",
     (CONVERSATION, "action_open_inbox"): "email_users",
     (CONVERSATION, "message_post"): "readers",
+    # « Mettre en attente jusqu'au… » / « Reprendre »: whoever may work the conversation (the member is cS's assignee).
+    (CONVERSATION, "action_snooze"): "workers",
+    (CONVERSATION, "action_unsnooze"): "workers",
+    (CONVERSATION, "web_read_group"): "readers",  # the inbox's grouped list and kanban (hides snoozed emails)
     (LABEL, "read"): "email_users",
     (LABEL, "search_read"): "email_users",
     (LABEL, "web_read"): "email_users",
@@ -272,6 +279,17 @@ METHODS = {
     (MEMBER, "unlink"): "admins",
     (MEMBER, "copy"): "admins",
     (MEMBER, "onchange"): "any_outcome",
+    (SNOOZE, "read"): "own",
+    (SNOOZE, "search_read"): "own",
+    (SNOOZE, "web_read"): "own",
+    (SNOOZE, "write"): "fields",
+    (SNOOZE, "create"): "create",
+    (SNOOZE, "unlink"): "nobody",
+    (SNOOZE, "copy"): "own",  # a copy of one's own wizard (create right)
+    (SNOOZE, "onchange"): "any_outcome",
+    (SNOOZE, "default_get"): "any_outcome",  # defaults from the context only
+    # On the role's own wizard of cS: roles that cannot read cS see it empty, snoozing nothing.
+    (SNOOZE, "action_apply"): ("workers", NOOP_OK),
     ("crm.lead", "action_open_comunik_conversations"): "any_outcome",  # an action, no data
     ("mail.thread", "mail_allowed_qweb_expressions"): "anyone",  # a constant whitelist
     # Opening a composer copies the published templates for its model (sudo): internal users only.
@@ -296,7 +314,8 @@ _ACCOUNT_SUPERUSER = (
 _CONVERSATION_SUPERUSER = (
     "account_id active assign_date category close_date date_first date_last deadline email_from "
     "first_response_date first_response_hours is_new last_user_id lead_id priority state subject user_id "
-    "sender_date receive_error folder_id assign_method " + _THREAD
+    "sender_date receive_error folder_id assign_method "
+    "snooze_until snooze_date snooze_user_id snooze_wake_on_reply snooze_paused_hours " + _THREAD
 )
 _STATISTICS = (
     "account_id close_date conversation_id date deadline department_id first_response_avg first_response_hours "
@@ -324,7 +343,7 @@ FIELDS = {
     **_policies(CONVERSATION, _CONVERSATION_SUPERUSER, "nobody"),
     **_policies(LABEL, "active color name recipient_emails", "admins"),
     **_policies(BANNER, "show_unassigned show_assigned show_assigned_closed show_in_progress", "own"),
-    **_policies(BANNER, "show_to_process show_overdue show_new", "own"),
+    **_policies(BANNER, "show_to_process show_overdue show_new show_snoozed", "own"),
     **_policies(BANNER, "user_id", "nobody"),
     **_policies(TEMPLATE, "active body_html body_text folder_id internal_name name sender_name", "admins"),
     **_policies(TEMPLATE, "state subject template_type", "admins"),
@@ -346,6 +365,8 @@ FIELDS = {
     **_policies(STATISTICS, _STATISTICS, "nobody"),  # a SQL view
     **_policies(WIZARD, "priority user_id", "own"),  # its action_assign re-checks
     (WIZARD, "conversation_ids"): "readers_of_P",  # adds cP to the role's own wizard on cS
+    **_policies(SNOOZE, "choice custom_date custom_hour wake_on_reply", "own"),  # its action_apply re-checks
+    (SNOOZE, "conversation_ids"): "readers_of_P",
     **_policies(COMPOSE, "mode subject body close_after_send partner_to_ids partner_cc_ids partner_bcc_ids", "own"),
     (COMPOSE, "template_id"): "own",  # only the Email app's published templates are rendered
     # Another box, another conversation (both P's), a lead: only for whoever may write from / read them.
@@ -384,6 +405,7 @@ CREATES = {
     WIZARD: (("on_cS", "readers"),),
     COMPOSE: (("new_S", "readers"), ("new_P", "readers")),
     MEMBER: (("new", "admins"),),
+    SNOOZE: (("snooze_cS", "readers"),),
     LOG: (("new", "nobody"),),
     QUARANTINE: (("new", "nobody"),),
     SENT_COPY: (("new", "nobody"),),

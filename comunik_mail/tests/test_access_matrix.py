@@ -20,7 +20,7 @@ REFUSALS = {
     "odoo.exceptions.MissingError",
 }
 #: Calls that answer a refusal with an empty result as well (record rules filter, they do not raise).
-READ_LIKE = {"read", "search_read", "web_read", "web_search_read"}
+READ_LIKE = {"read", "search_read", "web_read", "web_search_read", "web_read_group"}
 #: Written values the test does not read back: the SMTP login follows IMAP's while smtp_same_credentials.
 UNCHECKED_STORAGE = {"smtp_user", "smtp_password"}
 S_SECRETS = ("127.0.0.2", "127.0.0.3", "s-imap-user@matrix.test", "S-imap-secret", "s-smtp-user", "S-smtp-secret")
@@ -189,6 +189,10 @@ class TestAccessMatrix(HttpCase):
             .id
             for role, user in cls.users.items()
         }
+        cls.snoozes = {
+            role: env[am.SNOOZE].with_user(user).sudo().create({"conversation_ids": [(6, 0, conversations[0].ids)]}).id
+            for role, user in cls.users.items()
+        }
         cls.users["member"].comunik_primary_account_id = shared
         cls.users["owner"].comunik_primary_account_id = personal
         cls.records = {
@@ -268,6 +272,8 @@ class TestAccessMatrix(HttpCase):
         if key == "own":
             if model == am.COMPOSE:
                 return self.composes[role]
+            if model == am.SNOOZE:
+                return self.snoozes[role]
             return self.banners[role] if model == am.BANNER else self.wizards[role]
         if key == "other":
             if model == am.BANNER:
@@ -316,7 +322,7 @@ class TestAccessMatrix(HttpCase):
 
         ``read_like``: an empty answer (rows filtered out) counts as refused; ``noop_ok``: so does a success
         that changed nothing."""
-        rows = body.get("records") if isinstance(body, dict) else body
+        rows = body.get("records", body.get("groups")) if isinstance(body, dict) else body
         empty = outcome == "ok" and ((read_like and not rows) or (noop_ok and expected is False and not changed))
         if outcome.startswith("error"):
             problem = "crashed"
@@ -347,6 +353,7 @@ class TestAccessMatrix(HttpCase):
         model_level = {
             "search_read": {"domain": [["id", "=", tid]], "fields": ["display_name"]},
             "web_search_read": {"domain": [["id", "=", tid]], "specification": {"display_name": {}}},
+            "web_read_group": {"domain": [["id", "=", tid]], "groupby": ["state"], "aggregates": ["__count"]},
             "onchange": {"values": {}, "field_names": [], "fields_spec": {"display_name": {}}},
             "mail_allowed_qweb_expressions": {},
             "action_open_inbox": {},
@@ -367,6 +374,7 @@ class TestAccessMatrix(HttpCase):
             "sync_now": {"time_budget": 1},
             "action_assign": {} if model == am.WIZARD else {"user": member, "priority": "1"},
             "message_post": {"body": "Matrix", "message_type": "comment", "subtype_xmlid": "mail.mt_note"},
+            "action_snooze": {"until": (datetime.now() + timedelta(days=2)).strftime("%Y-%m-%d %H:%M:%S")},
         }.get(method, {})
         return [tid], {}, kwargs
 
@@ -399,6 +407,7 @@ class TestAccessMatrix(HttpCase):
             "on_cS": {"conversation_ids": [[6, 0, [self.records["cS"]]]], "user_id": self.users["member"].id},
             "new_S": {"mode": "new", "account_id": self.records["S"], "subject": "New"},
             "new_P": {"mode": "new", "account_id": self.records["P"], "subject": "New"},
+            "snooze_cS": {"conversation_ids": [[6, 0, [self.records["cS"]]]]},
         }.get(variant) or {
             am.LABEL: {"name": f"New {role}"},
             am.TEMPLATE: {"name": "New", "internal_name": f"new_{role}"},
