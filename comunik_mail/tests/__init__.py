@@ -30,3 +30,4 @@ from . import test_compose
 from . import test_compose_tour
 from . import test_assignment
 from . import test_assignment_tour
+from . import test_merge

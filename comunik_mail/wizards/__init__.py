@@ -2,3 +2,4 @@ from . import comunik_mail_assign_wizard
 from . import mail_compose_message
 from . import sms_composer
 from . import comunik_mail_compose
+from . import comunik_mail_merge_wizard
