@@ -96,9 +96,12 @@ class ComunikMailConversation(models.Model):
             )
 
     def _merge_candidates(self):
+        # By their database ids, also in the wizard's onchanges (where the records are new ones of the same).
         return [
             merge.Candidate(
-                c.id, c.date_first, merge.customer_key(c.partner_id.id, email_normalize(c.email_from or "") or "")
+                c._origin.id or 0,
+                c.date_first,
+                merge.customer_key(c.partner_id._origin.id, email_normalize(c.email_from or "") or ""),
             )
             for c in self
         ]
@@ -115,7 +118,9 @@ class ComunikMailConversation(models.Model):
         return names
 
     def _merge_default_target(self):
-        return self.browse(merge.default_target(self._merge_candidates()))
+        """The oldest of these conversations (as a record of ``self``, new records included)."""
+        chosen = merge.default_target(self._merge_candidates())
+        return self.filtered(lambda c: chosen and c._origin.id == chosen)[:1]
 
     def _merge_messages(self):
         """What moves with a conversation: its emails and the replies sent from it (not its notes and logs)."""
@@ -141,6 +146,7 @@ class ComunikMailConversation(models.Model):
         attachments = messages.attachment_ids.filtered(lambda a: a.res_model == self._name and a.res_id == source.id)
         messages.write({"res_id": self.id})
         attachments.write({"res_id": self.id})
+        (self | source).invalidate_recordset(["message_count", "comunik_email_ids", "message_ids"])
 
     def _merge_from(self, sources):
         """Superuser part of the merge: self is the target, ``sources`` the conversations merged away."""
@@ -232,6 +238,7 @@ class ComunikMailConversation(models.Model):
         """{id: conversation now holding its thread} for the given ids that were merged away (chains followed)."""
         if not conversation_ids:
             return {}
+        self.flush_model(["merged_into_id", "active"])
         self.env.cr.execute(
             """WITH RECURSIVE chain(id, merged_into_id) AS (
                    SELECT id, merged_into_id FROM comunik_mail_conversation

@@ -53,6 +53,7 @@ BOX_OF = {
     "new_P": "P",
     "mbS": "S",
     "mgS": "S",
+    "merge_on_cS": "S",
 }
 SEES = {"S": {"member", "dispatcher"} | ADMINS, "P": {"owner"} | ADMINS}
 MANAGES = {"S": ADMINS, "P": {"owner"} | ADMINS}

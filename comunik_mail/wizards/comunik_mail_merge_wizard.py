@@ -18,6 +18,7 @@ class ComunikMailMergeWizard(models.TransientModel):
         "Keep",
         compute="_compute_target_id",
         store=True,
+        copy=False,
         readonly=False,
         domain="[('id', 'in', conversation_ids)]",
         help="The conversation that receives the emails of the others; they are archived.",
