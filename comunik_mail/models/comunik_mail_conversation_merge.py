@@ -77,6 +77,8 @@ class ComunikMailConversation(models.Model):
                 )
             )
         target.sudo()._merge_from((conversations - target).sudo())
+        # The archived ones no longer count in their assignees' load: an automatic box may give out waiting emails.
+        self.env["comunik.mail.assignment"]._assign_backlog(target.account_id)
         return True
 
     def _check_mergeable(self):

@@ -425,3 +425,43 @@ class TestMergeTour(HttpCase):
         self.assertFalse(newer.active)
         self.assertEqual(newer.merged_into_id, older)
         self.assertEqual(email.res_id, older.id)
+
+    def test_dispatcher_splits_an_email_from_the_form(self):
+        self.env["res.lang"]._activate_lang("fr_FR")
+        groups = "base.group_user,comunik_mail.group_comunik_mail_user"
+        dispatcher = new_test_user(self.env, "cmk_tour_split", groups=groups, lang="fr_FR", name="Denis Dispatcheur")
+        account = self.env["comunik.mail.account"].create(
+            {
+                "email": "support-split@example.test",
+                "category": "shared",
+                "imap_host": "127.0.0.1",
+                "smtp_host": "127.0.0.1",
+                "dispatcher_ids": [(6, 0, dispatcher.ids)],
+            }
+        )
+        now = fields.Datetime.now()
+        conversation = self.env[CONVERSATION].create(
+            {"account_id": account.id, "subject": "Livraison", "date_first": now, "date_last": now}
+        )
+        first, other = self.env["mail.message"].create(
+            [
+                {
+                    "model": CONVERSATION,
+                    "res_id": conversation.id,
+                    "message_type": "email",
+                    "subject": subject,
+                    "body": subject,
+                    "date": now,
+                }
+                for subject in ("Livraison", "Autre sujet : ma facture")
+            ]
+        )
+        self.start_tour(
+            f"/odoo/action-comunik_mail.action_comunik_mail_conversation/{conversation.id}",
+            "comunik_mail_split_tour",
+            login="cmk_tour_split",
+        )
+        self.assertEqual(first.res_id, conversation.id)
+        new = self.env[CONVERSATION].browse(other.res_id)
+        self.assertNotEqual(new, conversation)
+        self.assertEqual((new.account_id, new.state, new.subject), (account, "unassigned", "Autre sujet : ma facture"))
