@@ -8,6 +8,8 @@ from . import comunik_mail_banner_config
 from . import comunik_mail_ingestion
 from . import comunik_mail_conversation
 from . import comunik_mail_conversation_snooze
+from . import comunik_mail_merge
+from . import comunik_mail_conversation_merge
 from . import comunik_mail_quarantine
 from . import comunik_mail_sent_copy
 from . import mail_message

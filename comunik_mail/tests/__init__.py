@@ -31,3 +31,4 @@ from . import test_compose_tour
 from . import test_assignment
 from . import test_assignment_tour
 from . import test_snooze
+from . import test_merge

@@ -53,6 +53,8 @@ BOX_OF = {
     "new_P": "P",
     "mbS": "S",
     "snooze_cS": "S",
+    "mgS": "S",
+    "merge_on_cS": "S",
 }
 SEES = {"S": {"member", "dispatcher"} | ADMINS, "P": {"owner"} | ADMINS}
 MANAGES = {"S": ADMINS, "P": {"owner"} | ADMINS}
@@ -95,6 +97,7 @@ SENT_COPY = "comunik.mail.sent.copy"
 COMPOSE = "comunik.mail.compose"
 MEMBER = "comunik.mail.account.member"
 SNOOZE = "comunik.mail.snooze.wizard"
+MERGE, MERGE_WIZARD = "comunik.mail.merge", "comunik.mail.merge.wizard"
 
 #: Target records of each model's cells (``own``/``other``/``self`` resolve per role).
 TARGETS = {
@@ -110,6 +113,8 @@ TARGETS = {
     COMPOSE: ("own",),  # the role's own « Nouveau message » from S, to a customer
     MEMBER: ("mbS",),  # the member's capacity in S
     SNOOZE: ("own",),  # the role's own « Mettre en attente » of cS
+    MERGE: ("mgS",),  # cS3 merged into cS
+    MERGE_WIZARD: ("own",),  # the role's own wizard merging cS2 into cS
     LOG: ("log",),
     QUARANTINE: ("qP",),
     SENT_COPY: ("scS",),
@@ -290,6 +295,31 @@ METHODS = {
     (SNOOZE, "default_get"): "any_outcome",  # defaults from the context only
     # On the role's own wizard of cS: roles that cannot read cS see it empty, snoozing nothing.
     (SNOOZE, "action_apply"): ("workers", NOOP_OK),
+    # Merge (cS with cS2; cP with cP2), undo (cS3 was merged into cS, cP3 into cP), split (mS, one of cS's
+    # two emails): those who may work every conversation involved.
+    (CONVERSATION, "action_merge"): "workers",
+    (CONVERSATION, "action_unmerge"): "workers",
+    ("mail.message", "action_comunik_split"): "workers",
+    # The merge log: Email admins read it, the merge alone writes it.
+    (MERGE, "read"): "admins",
+    (MERGE, "search_read"): "admins",
+    (MERGE, "web_read"): "admins",
+    (MERGE, "write"): "fields",
+    (MERGE, "create"): "create",
+    (MERGE, "unlink"): "nobody",
+    (MERGE, "copy"): "nobody",
+    (MERGE, "onchange"): "any_outcome",
+    (MERGE_WIZARD, "read"): "own",
+    (MERGE_WIZARD, "search_read"): "own",
+    (MERGE_WIZARD, "web_read"): "own",
+    (MERGE_WIZARD, "write"): "fields",
+    (MERGE_WIZARD, "create"): "create",
+    (MERGE_WIZARD, "unlink"): "nobody",
+    (MERGE_WIZARD, "copy"): "own",  # roles that cannot read cS copy it empty
+    (MERGE_WIZARD, "onchange"): "any_outcome",
+    (MERGE_WIZARD, "default_get"): "any_outcome",  # defaults from the context only
+    # On the role's own wizard (cS2 into cS): roles that cannot read cS see no conversation and are refused.
+    (MERGE_WIZARD, "action_merge"): "workers",
     ("crm.lead", "action_open_comunik_conversations"): "any_outcome",  # an action, no data
     ("mail.thread", "mail_allowed_qweb_expressions"): "anyone",  # a constant whitelist
     # Opening a composer copies the published templates for its model (sudo): internal users only.
@@ -341,6 +371,15 @@ FIELDS = {
     **_policies(ACCOUNT, "message_follower_ids message_ids website_message_ids", "settings"),
     **_policies(CONVERSATION, "label_ids partner_id", "readers"),
     **_policies(CONVERSATION, _CONVERSATION_SUPERUSER, "nobody"),
+    **_policies(CONVERSATION, "merged_into_id merged_ids", "nobody"),  # action_merge / action_unmerge only
+    **_policies(
+        MERGE,
+        "source_id target_id user_id merge_date message_ids target_first_response_date unmerge_date unmerge_user_id",
+        "nobody",
+    ),
+    # The role's own merge wizard: the target among its conversations (cS2), the confirmation; action_merge re-checks.
+    **_policies(MERGE_WIZARD, "target_id confirm_customers", "own"),
+    (MERGE_WIZARD, "conversation_ids"): "readers_of_P",  # adds cP to the role's own wizard on cS
     **_policies(LABEL, "active color name recipient_emails", "admins"),
     **_policies(BANNER, "show_unassigned show_assigned show_assigned_closed show_in_progress", "own"),
     **_policies(BANNER, "show_to_process show_overdue show_new show_snoozed", "own"),
@@ -406,6 +445,8 @@ CREATES = {
     COMPOSE: (("new_S", "readers"), ("new_P", "readers")),
     MEMBER: (("new", "admins"),),
     SNOOZE: (("snooze_cS", "readers"),),
+    MERGE: (("new", "nobody"),),
+    MERGE_WIZARD: (("merge_on_cS", "readers"),),
     LOG: (("new", "nobody"),),
     QUARANTINE: (("new", "nobody"),),
     SENT_COPY: (("new", "nobody"),),
