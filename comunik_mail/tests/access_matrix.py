@@ -52,6 +52,7 @@ BOX_OF = {
     "new_S": "S",
     "new_P": "P",
     "mbS": "S",
+    "aS": "S",
 }
 SEES = {"S": {"member", "dispatcher"} | ADMINS, "P": {"owner"} | ADMINS}
 MANAGES = {"S": ADMINS, "P": {"owner"} | ADMINS}
@@ -93,6 +94,7 @@ QUARANTINE = "comunik.mail.quarantine"
 SENT_COPY = "comunik.mail.sent.copy"
 COMPOSE = "comunik.mail.compose"
 MEMBER = "comunik.mail.account.member"
+ACTIVITY = "comunik.mail.conversation.activity"
 
 #: Target records of each model's cells (``own``/``other``/``self`` resolve per role).
 TARGETS = {
@@ -107,6 +109,8 @@ TARGETS = {
     WIZARD: ("own",),
     COMPOSE: ("own",),  # the role's own « Nouveau message » from S, to a customer
     MEMBER: ("mbS",),  # the member's capacity in S
+    ACTIVITY: ("aS",),  # the dispatcher viewing cS
+    "mail.compose.message": ("mcS",),  # a full composer on cS, of another user
     LOG: ("log",),
     QUARANTINE: ("qP",),
     SENT_COPY: ("scS",),
@@ -155,6 +159,9 @@ METHODS = {
     (CONVERSATION, "action_resend_failed"): "readers",
     (CONVERSATION, "action_open_inbox"): "email_users",
     (CONVERSATION, "message_post"): "readers",
+    # Collision detection: announcing « viewing / replying » and asking what arrived since, on readable ones only.
+    (CONVERSATION, "comunik_set_activity"): "readers",
+    (CONVERSATION, "comunik_newer_messages"): "readers",
     (LABEL, "read"): "email_users",
     (LABEL, "search_read"): "email_users",
     (LABEL, "web_read"): "email_users",
@@ -272,6 +279,17 @@ METHODS = {
     (MEMBER, "unlink"): "admins",
     (MEMBER, "copy"): "admins",
     (MEMBER, "onchange"): "any_outcome",
+    # Who is viewing / replying: the readers of the box read them, comunik_set_activity alone writes them.
+    (ACTIVITY, "read"): "readers",
+    (ACTIVITY, "search_read"): "readers",
+    (ACTIVITY, "web_read"): "readers",
+    (ACTIVITY, "write"): "fields",
+    (ACTIVITY, "create"): "create",
+    (ACTIVITY, "unlink"): "nobody",
+    (ACTIVITY, "copy"): "nobody",
+    (ACTIVITY, "onchange"): "any_outcome",
+    # The send guard of Odoo's full composer: a composer is its creator's alone (transient model).
+    ("mail.compose.message", "action_send_mail"): "nobody",
     ("crm.lead", "action_open_comunik_conversations"): "any_outcome",  # an action, no data
     ("mail.thread", "mail_allowed_qweb_expressions"): "anyone",  # a constant whitelist
     # Opening a composer copies the published templates for its model (sudo): internal users only.
@@ -348,6 +366,11 @@ FIELDS = {
     (WIZARD, "conversation_ids"): "readers_of_P",  # adds cP to the role's own wizard on cS
     **_policies(COMPOSE, "mode subject body close_after_send partner_to_ids partner_cc_ids partner_bcc_ids", "own"),
     (COMPOSE, "template_id"): "own",  # only the Email app's published templates are rendered
+    # The send guard's marker of one's own composer (an API client may leave it out: no guard).
+    (COMPOSE, "comunik_seen_message_id"): "own",
+    ("mail.compose.message", "comunik_seen_message_id"): "nobody",  # another user's composer
+    # Who is viewing / replying: written by comunik_set_activity alone.
+    **_policies(ACTIVITY, "conversation_id user_id activity date", "nobody"),
     # Another box, another conversation (both P's), a lead: only for whoever may write from / read them.
     (COMPOSE, "account_id"): "readers_of_P",
     (COMPOSE, "conversation_id"): "readers_of_P",
@@ -387,6 +410,7 @@ CREATES = {
     LOG: (("new", "nobody"),),
     QUARANTINE: (("new", "nobody"),),
     SENT_COPY: (("new", "nobody"),),
+    ACTIVITY: (("new", "nobody"),),
 }
 
 
