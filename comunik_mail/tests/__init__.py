@@ -30,3 +30,5 @@ from . import test_compose
 from . import test_compose_tour
 from . import test_assignment
 from . import test_assignment_tour
+from . import test_collision
+from . import test_collision_tour

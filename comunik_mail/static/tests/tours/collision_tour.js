@@ -1,0 +1,72 @@
+import { registry } from "@web/core/registry";
+import { rpc } from "@web/core/network/rpc";
+
+// Every step waits for a DOM state (never for a delay): the test's other user announces their activity
+// only once the server has recorded ours (see test_collision_tour.py).
+const row = (subject) => `.o_data_row:contains(${subject})`;
+
+async function announce(subject, activity) {
+    const [conversation] = await rpc("/web/dataset/call_kw/comunik.mail.conversation/search_read", {
+        model: "comunik.mail.conversation",
+        method: "search_read",
+        args: [[["subject", "=", subject]], ["id"]],
+        kwargs: {},
+    });
+    await rpc("/web/dataset/call_kw/comunik.mail.conversation/comunik_set_activity", {
+        model: "comunik.mail.conversation",
+        method: "comunik_set_activity",
+        args: [[conversation.id], activity],
+        kwargs: {},
+    });
+}
+
+registry.category("web_tour.tours").add("comunik_mail_collision_tour", {
+    steps: () => [
+        {
+            content: "La liste montre que Julie Martin consulte « Colis non reçu »",
+            trigger: `${row("Colis non reçu")} .o_comunik_activity_badge[title*="Julie Martin consulte cette conversation"] .o_comunik_activity_user[data-activity=viewing]`,
+        },
+        {
+            content: "Personne sur « Demande de devis »",
+            trigger: `${row("Demande de devis")}:not(:has(.o_comunik_activity_user))`,
+        },
+        {
+            content: "Ouvrir « Colis non reçu »",
+            trigger: `${row("Colis non reçu")} td[name=subject]`,
+            run: "click",
+        },
+        {
+            content: "Le formulaire le dit",
+            trigger: ".o_form_view .o_comunik_activity_banner:contains(Julie Martin consulte cette conversation)",
+        },
+        {
+            content: "Julie Martin commence sa réponse : le bandeau suit, sans recharger",
+            trigger: ".o_form_view .o_comunik_activity_banner:contains(Julie Martin rédige une réponse)",
+            timeout: 30000, // Julie's client answers once the server has recorded Paul's own activity
+        },
+        {
+            content: "Jamais soi-même",
+            trigger: ".o_form_view .o_comunik_activity_banner:not(:contains(Paul Durand))",
+        },
+        {
+            content: "Retour à la boîte de réception",
+            trigger: ".o_breadcrumb .o_back_button a, .o_breadcrumb .breadcrumb-item a",
+            run: "click",
+        },
+        {
+            content: "La liste montre la réponse en cours",
+            trigger: `${row("Colis non reçu")} .o_comunik_activity_badge[title*="Julie Martin rédige une réponse"] .o_comunik_activity_user[data-activity=replying]`,
+        },
+        {
+            content: "Toujours personne sur « Demande de devis »",
+            trigger: `${row("Demande de devis")}:not(:has(.o_comunik_activity_user))`,
+            run: () => announce("Demande de devis", "viewing"),
+        },
+        {
+            content: "Julie Martin ouvre « Demande de devis » : la liste suit, sans recharger",
+            trigger: `${row("Demande de devis")} .o_comunik_activity_badge[title*="Julie Martin consulte cette conversation"]`,
+            timeout: 30000,
+            run: () => announce("Demande de devis", "none"),
+        },
+    ],
+});

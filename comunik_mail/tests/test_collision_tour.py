@@ -1,0 +1,151 @@
+import json
+import threading
+import time
+from datetime import datetime, timedelta
+
+import requests
+
+from odoo.tests import HttpCase, new_test_user, tagged
+from odoo.tests.common import TEST_CURSOR_COOKIE_NAME
+
+CONVERSATION = "comunik.mail.conversation"
+ACTIVITY = "comunik.mail.conversation.activity"
+
+
+@tagged("post_install", "-at_install")
+class TestCollisionTour(HttpCase):
+    """In French: Paul Durand sees, in the inbox and in the conversation, that Julie Martin is viewing it, then
+    replying, then viewing another one: live, through the bus.
+
+    Julie Martin is a second client of the server, over JSON-2 (a thread of this test). She waits, by reading the
+    viewers like any client, until the server has recorded Paul's own activity (his form is open, then his list is
+    shown again) before announcing hers: each tour step waits for a DOM state, never for a delay."""
+
+    def test_collision_indicator(self):
+        self.env["res.lang"]._activate_lang("fr_FR")
+        groups = "base.group_user,comunik_mail.group_comunik_mail_user"
+        paul = new_test_user(self.env, "cmk_collision_paul", groups=groups, lang="fr_FR", name="Paul Durand")
+        julie = new_test_user(self.env, "cmk_collision_julie", groups=groups, lang="fr_FR", name="Julie Martin")
+        department = self.env["hr.department"].create({"name": "Support collisions"})
+        self.env["hr.employee"].create(
+            [{"name": user.name, "user_id": user.id, "department_id": department.id} for user in (paul, julie)]
+        )
+        account = self.env["comunik.mail.account"].create(
+            {
+                "email": "collisions-tour@example.test",
+                "category": "shared",
+                "imap_host": "127.0.0.1",
+                "smtp_host": "127.0.0.1",
+                "department_ids": [(6, 0, department.ids)],
+            }
+        )
+        now = datetime.now()
+        parcel, quote = self.env[CONVERSATION].create(
+            [
+                {"account_id": account.id, "subject": subject, "date_first": date, "date_last": date}
+                for subject, date in (("Colis non reçu", now), ("Demande de devis", now - timedelta(minutes=5)))
+            ]
+        )
+        paul.comunik_primary_account_id = account
+        # Julie is on « Colis non reçu » before Paul opens his inbox.
+        parcel.with_user(julie).comunik_set_activity("viewing")
+        key = self.env["res.users.apikeys"].with_user(julie).sudo()._generate("rpc", "tour", now + timedelta(days=1))
+
+        # The test server only serves requests carrying the running browser's test cookie.
+        julie_client = JulieClient(self.base_url(), key, lambda: self.http_request_key, paul.id, parcel.id, quote.id)
+        julie_client.start()
+        try:
+            self.start_tour(
+                "/odoo/action-comunik_mail.action_comunik_mail_conversation",
+                "comunik_mail_collision_tour",
+                login="cmk_collision_paul",
+            )
+        finally:
+            julie_client.stop()
+        self.assertEqual(julie_client.errors, [])
+        self.assertEqual(julie_client.done, ["replying on parcel", "viewing on quote"])
+        self.env.invalidate_all()
+        rows = self.env[ACTIVITY].search([("conversation_id", "in", (parcel | quote).ids)])
+        self.assertEqual(
+            sorted((row.user_id.name, row.conversation_id.subject, row.activity) for row in rows),
+            [("Julie Martin", "Colis non reçu", "replying"), ("Julie Martin", "Demande de devis", "viewing")],
+            "Paul left both: his own activity is gone",
+        )
+
+
+class JulieClient(threading.Thread):
+    """The second user, as a JSON-2 client: waits for Paul's activity, then announces hers (and keeps it alive
+    with a heartbeat, as the web client does)."""
+
+    def __init__(self, base_url, key, test_cookie, paul_id, parcel_id, quote_id):
+        super().__init__(daemon=True)
+        self.base_url, self.key, self.test_cookie = base_url, key, test_cookie
+        self.paul_id, self.parcel_id, self.quote_id = paul_id, parcel_id, quote_id
+        self.errors, self.done = [], []
+        self.stopping = threading.Event()
+        self.mine = {self.parcel_id: "viewing"}
+
+    def call(self, model, method, **payload):
+        response = requests.post(
+            f"{self.base_url}/json/2/{model}/{method}",
+            data=json.dumps(payload),
+            headers={"Content-Type": "application/json", "Authorization": f"bearer {self.key}"},
+            cookies={TEST_CURSOR_COOKIE_NAME: self.test_cookie()},
+            timeout=30,
+        )
+        response.raise_for_status()
+        return response.json()
+
+    def paul_on(self, conversation_id):
+        rows = self.call(
+            ACTIVITY,
+            "search_read",
+            domain=[["conversation_id", "=", conversation_id], ["user_id", "=", self.paul_id]],
+            fields=["activity"],
+        )
+        return bool(rows)
+
+    def announce(self, conversation_id, activity):
+        self.mine[conversation_id] = activity
+        self.call(CONVERSATION, "comunik_set_activity", ids=[conversation_id], activity=activity)
+
+    def wait_for(self, condition, timeout=120, beat=True):
+        deadline = time.monotonic() + timeout
+        last_beat = time.monotonic()
+        while not self.stopping.is_set():
+            if condition():
+                return True
+            if beat and time.monotonic() - last_beat > 20:  # heartbeat: Julie's screens stay open
+                for conversation_id, activity in self.mine.items():
+                    try:
+                        self.announce(conversation_id, activity)
+                    except requests.RequestException:  # best effort: the tour may be over already
+                        pass
+                last_beat = time.monotonic()
+            if time.monotonic() > deadline:
+                raise TimeoutError("Paul's activity never reached the server")
+            self.stopping.wait(0.3)
+        return False
+
+    def run(self):
+        try:
+            # Requests are served once the browser runs (its test cookie exists).
+            if not self.wait_for(self.test_cookie, beat=False):
+                return
+            # Paul's form is open on « Colis non reçu »: Julie starts replying to it.
+            if not self.wait_for(lambda: self.paul_on(self.parcel_id)):
+                return
+            self.announce(self.parcel_id, "replying")
+            self.done.append("replying on parcel")
+            # Paul is back on his list and says so (the tour's own call): Julie opens « Demande de devis ».
+            if not self.wait_for(lambda: self.paul_on(self.quote_id)):
+                return
+            self.announce(self.quote_id, "viewing")
+            self.done.append("viewing on quote")
+            self.wait_for(lambda: False, timeout=600)
+        except Exception as exc:  # noqa: BLE001 - reported by the test
+            self.errors.append(repr(exc))
+
+    def stop(self):
+        self.stopping.set()
+        self.join(timeout=30)
