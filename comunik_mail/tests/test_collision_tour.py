@@ -1,4 +1,5 @@
 import json
+import logging
 import threading
 import time
 from datetime import datetime, timedelta
@@ -7,6 +8,8 @@ import requests
 
 from odoo.tests import HttpCase, new_test_user, tagged
 from odoo.tests.common import TEST_CURSOR_COOKIE_NAME
+
+_logger = logging.getLogger(__name__)
 
 CONVERSATION = "comunik.mail.conversation"
 ACTIVITY = "comunik.mail.conversation.activity"
@@ -119,8 +122,8 @@ class JulieClient(threading.Thread):
                 for conversation_id, activity in self.mine.items():
                     try:
                         self.announce(conversation_id, activity)
-                    except requests.RequestException:  # best effort: the tour may be over already
-                        pass
+                    except requests.RequestException as exc:  # best effort: the tour may be over already
+                        _logger.info("Julie's heartbeat not served: %s", exc)
                 last_beat = time.monotonic()
             if time.monotonic() > deadline:
                 raise TimeoutError("Paul's activity never reached the server")
