@@ -18,7 +18,8 @@ ACTIVITY = "comunik.mail.conversation.activity"
 @tagged("post_install", "-at_install")
 class TestCollisionTour(HttpCase):
     """In French: Paul Durand sees, in the inbox and in the conversation, that Julie Martin is viewing it, then
-    replying, then viewing another one: live, through the bus.
+    replying, then viewing another one: live, through the bus. Julie's reply lands while Paul writes his in the
+    chatter: sending asks him first (« Envoyer quand même »).
 
     Julie Martin is a second client of the server, over JSON-2 (a thread of this test). She waits, by reading the
     viewers like any client, until the server has recorded Paul's own activity (his form is open, then his list is
@@ -66,14 +67,23 @@ class TestCollisionTour(HttpCase):
         finally:
             julie_client.stop()
         self.assertEqual(julie_client.errors, [])
-        self.assertEqual(julie_client.done, ["replying on parcel", "viewing on quote"])
+        self.assertEqual(julie_client.done, ["replying on parcel", "replied on parcel", "viewing on quote"])
         self.env.invalidate_all()
         rows = self.env[ACTIVITY].search([("conversation_id", "in", (parcel | quote).ids)])
         self.assertEqual(
             sorted((row.user_id.name, row.conversation_id.subject, row.activity) for row in rows),
-            [("Julie Martin", "Colis non reçu", "replying"), ("Julie Martin", "Demande de devis", "viewing")],
+            [("Julie Martin", "Colis non reçu", "viewing"), ("Julie Martin", "Demande de devis", "viewing")],
             "Paul left both: his own activity is gone",
         )
+        # The send guard let Paul's reply through once he confirmed, after Julie's.
+        replies = self.env["mail.message"].search(
+            [("model", "=", CONVERSATION), ("res_id", "=", parcel.id), ("message_type", "=", "comment")], order="id"
+        )
+        self.assertEqual(
+            [(message.author_id, message.subtype_id.internal) for message in replies[-2:]],
+            [(julie.partner_id, False), (paul.partner_id, False)],
+        )
+        self.assertIn("je m'en occupe", replies[-1].body)
 
 
 class JulieClient(threading.Thread):
@@ -99,14 +109,11 @@ class JulieClient(threading.Thread):
         response.raise_for_status()
         return response.json()
 
-    def paul_on(self, conversation_id):
-        rows = self.call(
-            ACTIVITY,
-            "search_read",
-            domain=[["conversation_id", "=", conversation_id], ["user_id", "=", self.paul_id]],
-            fields=["activity"],
-        )
-        return bool(rows)
+    def paul_on(self, conversation_id, activity=None):
+        domain = [["conversation_id", "=", conversation_id], ["user_id", "=", self.paul_id]]
+        if activity:
+            domain.append(["activity", "=", activity])
+        return bool(self.call(ACTIVITY, "search_read", domain=domain, fields=["activity"]))
 
     def announce(self, conversation_id, activity):
         self.mine[conversation_id] = activity
@@ -140,6 +147,19 @@ class JulieClient(threading.Thread):
                 return
             self.announce(self.parcel_id, "replying")
             self.done.append("replying on parcel")
+            # Paul starts his own reply in the chatter: Julie sends hers first, and is back to viewing.
+            if not self.wait_for(lambda: self.paul_on(self.parcel_id, "replying")):
+                return
+            self.call(
+                CONVERSATION,
+                "message_post",
+                ids=[self.parcel_id],
+                body="<p>Je viens de répondre au client.</p>",
+                message_type="comment",
+                subtype_xmlid="mail.mt_comment",
+            )
+            self.announce(self.parcel_id, "viewing")
+            self.done.append("replied on parcel")
             # Paul is back on his list and says so (the tour's own call): Julie opens « Demande de devis ».
             if not self.wait_for(lambda: self.paul_on(self.quote_id)):
                 return

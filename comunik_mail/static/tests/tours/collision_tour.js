@@ -49,13 +49,46 @@ registry.category("web_tour.tours").add("comunik_mail_collision_tour", {
             trigger: ".o_form_view .o_comunik_activity_banner:not(:contains(Paul Durand))",
         },
         {
+            content: "Paul répond à son tour, dans le fil",
+            trigger: ".o-mail-Chatter-sendMessage",
+            run: "click",
+        },
+        {
+            content: "Écrire la réponse",
+            trigger: ".o-mail-Composer-input",
+            run: "edit Bonjour, je m'en occupe.",
+        },
+        {
+            content: "Julie Martin a envoyé sa réponse entre-temps (elle ne fait plus que consulter)",
+            trigger: ".o_form_view .o_comunik_activity_banner:contains(Julie Martin consulte cette conversation)",
+            timeout: 30000,
+        },
+        {
+            content: "Envoyer",
+            trigger: ".o-mail-Composer-send:enabled",
+            run: "click",
+        },
+        {
+            content: "Confirmation : ce qui est arrivé depuis (expéditeur, extrait)",
+            trigger: ".modal:contains(Nouveaux messages depuis que vous avez commencé à écrire) .modal-body:contains(Julie Martin):contains(Je viens de répondre au client)",
+        },
+        {
+            content: "Envoyer quand même",
+            trigger: ".modal .modal-footer button:contains(Envoyer quand même)",
+            run: "click",
+        },
+        {
+            content: "La réponse de Paul est envoyée",
+            trigger: ".o-mail-Message-body:contains(je m'en occupe)",
+        },
+        {
             content: "Retour à la boîte de réception",
             trigger: ".o_breadcrumb .o_back_button a, .o_breadcrumb .breadcrumb-item a",
             run: "click",
         },
         {
-            content: "La liste montre la réponse en cours",
-            trigger: `${row("Colis non reçu")} .o_comunik_activity_badge[title*="Julie Martin rédige une réponse"] .o_comunik_activity_user[data-activity=replying]`,
+            content: "La liste montre que Julie Martin consulte toujours « Colis non reçu »",
+            trigger: `${row("Colis non reçu")} .o_comunik_activity_badge[title*="Julie Martin consulte cette conversation"] .o_comunik_activity_user[data-activity=viewing]`,
         },
         {
             content: "Toujours personne sur « Demande de devis »",
