@@ -38,7 +38,21 @@ export const comunikActivityService = {
         bus_service.subscribe("comunik_mail.activity", (payload) =>
             setEntries(payload.conversation_id, payload.activities)
         );
-        browser.setInterval(() => (state.now = Date.now()), TICK_MS);
+        // Expired entries leave by themselves (checked every 5 s); only an expiry re-renders.
+        browser.setInterval(() => {
+            const now = Date.now();
+            let changed = false;
+            for (const [conversationId, entries] of Object.entries(state.entries)) {
+                const alive = entries.filter((entry) => entry.expiresAt > now);
+                if (alive.length !== entries.length) {
+                    state.entries[conversationId] = alive;
+                    changed = true;
+                }
+            }
+            if (changed) {
+                state.now = now;
+            }
+        }, TICK_MS);
 
         function effective(conversationId) {
             let best = "none";
