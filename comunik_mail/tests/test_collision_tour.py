@@ -43,10 +43,18 @@ class TestCollisionTour(HttpCase):
                 "department_ids": [(6, 0, department.ids)],
             }
         )
+        customer = self.env["res.partner"].create({"name": "Claire Dupont", "email": "claire.dupont@example.test"})
         now = datetime.now()
         parcel, quote = self.env[CONVERSATION].create(
             [
-                {"account_id": account.id, "subject": subject, "date_first": date, "date_last": date}
+                {
+                    "account_id": account.id,
+                    "subject": subject,
+                    "partner_id": customer.id,
+                    "email_from": customer.email,
+                    "date_first": date,
+                    "date_last": date,
+                }
                 for subject, date in (("Colis non reçu", now), ("Demande de devis", now - timedelta(minutes=5)))
             ]
         )
@@ -67,23 +75,27 @@ class TestCollisionTour(HttpCase):
         finally:
             julie_client.stop()
         self.assertEqual(julie_client.errors, [])
-        self.assertEqual(julie_client.done, ["replying on parcel", "replied on parcel", "viewing on quote"])
+        self.assertEqual(
+            julie_client.done,
+            ["replying on parcel", "replied on parcel", "replied again on parcel", "viewing on quote"],
+        )
         self.env.invalidate_all()
         rows = self.env[ACTIVITY].search([("conversation_id", "in", (parcel | quote).ids)])
         self.assertEqual(
             sorted((row.user_id.name, row.conversation_id.subject, row.activity) for row in rows),
-            [("Julie Martin", "Colis non reçu", "viewing"), ("Julie Martin", "Demande de devis", "viewing")],
+            [("Julie Martin", "Colis non reçu", "replying"), ("Julie Martin", "Demande de devis", "viewing")],
             "Paul left both: his own activity is gone",
         )
-        # The send guard let Paul's reply through once he confirmed, after Julie's.
+        # The send guard let Paul's replies (chatter, « Répondre à tous ») through once he confirmed, after Julie's.
         replies = self.env["mail.message"].search(
             [("model", "=", CONVERSATION), ("res_id", "=", parcel.id), ("message_type", "=", "comment")], order="id"
         )
         self.assertEqual(
-            [(message.author_id, message.subtype_id.internal) for message in replies[-2:]],
-            [(julie.partner_id, False), (paul.partner_id, False)],
+            [(message.author_id, message.subtype_id.internal) for message in replies[-4:]],
+            [(julie.partner_id, False), (paul.partner_id, False)] * 2,
         )
-        self.assertIn("je m'en occupe", replies[-1].body)
+        self.assertIn("je m'en occupe", replies[-3].body)
+        self.assertIn("Je confirme l'envoi du colis", replies[-1].body, "« Répondre à tous », confirmed")
 
 
 class JulieClient(threading.Thread):
@@ -160,8 +172,22 @@ class JulieClient(threading.Thread):
             )
             self.announce(self.parcel_id, "viewing")
             self.done.append("replied on parcel")
+            # Paul writes in « Répondre à tous » and says so (the tour's own signal, on the other conversation):
+            # Julie answers the customer again before him, and keeps writing.
+            if not self.wait_for(lambda: self.paul_on(self.quote_id, "replying")):
+                return
+            self.call(
+                CONVERSATION,
+                "message_post",
+                ids=[self.parcel_id],
+                body="<p>Le client a rappelé, c'est réglé.</p>",
+                message_type="comment",
+                subtype_xmlid="mail.mt_comment",
+            )
+            self.announce(self.parcel_id, "replying")
+            self.done.append("replied again on parcel")
             # Paul is back on his list and says so (the tour's own call): Julie opens « Demande de devis ».
-            if not self.wait_for(lambda: self.paul_on(self.quote_id)):
+            if not self.wait_for(lambda: self.paul_on(self.quote_id, "viewing")):
                 return
             self.announce(self.quote_id, "viewing")
             self.done.append("viewing on quote")

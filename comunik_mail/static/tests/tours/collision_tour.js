@@ -82,13 +82,51 @@ registry.category("web_tour.tours").add("comunik_mail_collision_tour", {
             trigger: ".o-mail-Message-body:contains(je m'en occupe)",
         },
         {
+            content: "Paul répond à tous",
+            trigger: ".o_form_view .o_statusbar_buttons button.o_comunik_reply_all",
+            run: "click",
+        },
+        {
+            content: "Écrire dans « Répondre à tous »",
+            trigger: ".modal .o_field_widget[name=body] .odoo-editor-editable",
+            run: "editor Je confirme l'envoi du colis.",
+        },
+        {
+            content: "Paul signale qu'il écrit (Julie Martin attend ce signal pour répondre avant lui)",
+            trigger: ".modal .o_field_widget[name=body]:contains(Je confirme l'envoi du colis)",
+            run: () => announce("Demande de devis", "replying"),
+        },
+        {
+            content: "Julie Martin a répondu et rédige encore",
+            trigger: ".o_form_view .o_comunik_activity_banner:contains(Julie Martin rédige une réponse)",
+            timeout: 30000,
+        },
+        {
+            content: "Envoyer",
+            trigger: ".modal .modal-footer button[name=action_send]:not(.o_comunik_send_anyway)",
+            run: "click",
+        },
+        {
+            content: "Le serveur demande confirmation et montre ce qui est nouveau",
+            trigger: ".modal .o_comunik_newer:contains(De nouveaux messages sont arrivés):contains(Julie Martin):contains(Le client a rappelé)",
+        },
+        {
+            content: "Envoyer quand même",
+            trigger: ".modal .modal-footer button.o_comunik_send_anyway:contains(Envoyer quand même)",
+            run: "click",
+        },
+        {
+            content: "Envoyé",
+            trigger: ".o_notification:contains(Email envoyé depuis)",
+        },
+        {
             content: "Retour à la boîte de réception",
             trigger: ".o_breadcrumb .o_back_button a, .o_breadcrumb .breadcrumb-item a",
             run: "click",
         },
         {
-            content: "La liste montre que Julie Martin consulte toujours « Colis non reçu »",
-            trigger: `${row("Colis non reçu")} .o_comunik_activity_badge[title*="Julie Martin consulte cette conversation"] .o_comunik_activity_user[data-activity=viewing]`,
+            content: "La liste montre que Julie Martin rédige encore sur « Colis non reçu »",
+            trigger: `${row("Colis non reçu")} .o_comunik_activity_badge[title*="Julie Martin rédige une réponse"] .o_comunik_activity_user[data-activity=replying]`,
         },
         {
             content: "Toujours personne sur « Demande de devis »",
@@ -99,7 +137,6 @@ registry.category("web_tour.tours").add("comunik_mail_collision_tour", {
             content: "Julie Martin ouvre « Demande de devis » : la liste suit, sans recharger",
             trigger: `${row("Demande de devis")} .o_comunik_activity_badge[title*="Julie Martin consulte cette conversation"]`,
             timeout: 30000,
-            run: () => announce("Demande de devis", "none"),
         },
     ],
 });

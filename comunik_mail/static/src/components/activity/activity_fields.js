@@ -3,6 +3,7 @@ import { registry } from "@web/core/registry";
 import { useService } from "@web/core/utils/hooks";
 import { standardFieldProps } from "@web/views/fields/standard_field_props";
 import { Component, onMounted, onWillUnmount, onWillUpdateProps, useState } from "@odoo/owl";
+import { CONVERSATION } from "./activity_service";
 
 function label(entry) {
     return entry.activity === "replying"
@@ -98,6 +99,33 @@ export class ActivityReplyingField extends Component {
     }
 }
 
+/** The same, in Odoo's full composer opened on one conversation (its model and res_ids fields). */
+export class ActivityReplyingComposerField extends Component {
+    static template = "comunik_mail.ActivityReplyingField";
+    static props = { ...standardFieldProps };
+
+    setup() {
+        this.activity = useService("comunik_activity");
+        onMounted(() => {
+            const { model, res_ids: resIds } = this.props.record.data;
+            let ids = [];
+            try {
+                ids = typeof resIds === "string" ? JSON.parse(resIds || "[]") : resIds || [];
+            } catch {
+                ids = [];
+            }
+            if (model === CONVERSATION && ids.length === 1 && Number.isInteger(ids[0])) {
+                this.handle = this.activity.claim(ids[0], "replying");
+            }
+        });
+        onWillUnmount(() => this.handle?.release());
+    }
+}
+
+registry.category("fields").add("comunik_activity_replying_composer", {
+    component: ActivityReplyingComposerField,
+    supportedTypes: ["text", "char"],
+});
 registry.category("fields").add("comunik_activity_badge", {
     component: ActivityBadgeField,
     supportedTypes: ["json"],
