@@ -63,8 +63,20 @@ class TestCollisionTour(HttpCase):
         parcel.with_user(julie).comunik_set_activity("viewing")
         key = self.env["res.users.apikeys"].with_user(julie).sudo()._generate("rpc", "tour", now + timedelta(days=1))
 
-        # The test server only serves requests carrying the running browser's test cookie.
-        julie_client = JulieClient(self.base_url(), key, lambda: self.http_request_key, paul.id, parcel.id, quote.id)
+        # Julie's requests start once Paul's browser session exists (the test cursor is then only used through
+        # the server, one request at a time) and carry the running browser's test cookie.
+        logged_in = threading.Event()
+        authenticate = self.authenticate
+
+        def authenticate_then_signal(*args, **kwargs):
+            result = authenticate(*args, **kwargs)
+            logged_in.set()
+            return result
+
+        self.patch(self, "authenticate", authenticate_then_signal)
+        julie_client = JulieClient(
+            self.base_url(), key, lambda: logged_in.is_set() and self.http_request_key, paul.id, parcel.id, quote.id
+        )
         julie_client.start()
         try:
             self.start_tour(
@@ -83,8 +95,12 @@ class TestCollisionTour(HttpCase):
         rows = self.env[ACTIVITY].search([("conversation_id", "in", (parcel | quote).ids)])
         self.assertEqual(
             sorted((row.user_id.name, row.conversation_id.subject, row.activity) for row in rows),
-            [("Julie Martin", "Colis non reçu", "replying"), ("Julie Martin", "Demande de devis", "viewing")],
-            "Paul left both: his own activity is gone",
+            [
+                ("Julie Martin", "Colis non reçu", "replying"),
+                ("Julie Martin", "Demande de devis", "viewing"),
+                ("Paul Durand", "Demande de devis", "viewing"),  # the tour's own signal
+            ],
+            "Paul left the form: his activity there is gone",
         )
         # The send guard let Paul's replies (chatter, « Répondre à tous ») through once he confirmed, after Julie's.
         replies = self.env["mail.message"].search(
@@ -151,7 +167,7 @@ class JulieClient(threading.Thread):
 
     def run(self):
         try:
-            # Requests are served once the browser runs (its test cookie exists).
+            # Requests are served once the browser runs (logged in, its test cookie set).
             if not self.wait_for(self.test_cookie, beat=False):
                 return
             # Paul's form is open on « Colis non reçu »: Julie starts replying to it.
@@ -190,8 +206,7 @@ class JulieClient(threading.Thread):
             if not self.wait_for(lambda: self.paul_on(self.quote_id, "viewing")):
                 return
             self.announce(self.quote_id, "viewing")
-            self.done.append("viewing on quote")
-            self.wait_for(lambda: False, timeout=600)
+            self.done.append("viewing on quote")  # and no more requests: the tour ends on this
         except Exception as exc:  # noqa: BLE001 - reported by the test
             self.errors.append(repr(exc))
 
