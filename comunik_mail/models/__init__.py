@@ -25,3 +25,5 @@ from . import mail_thread
 from . import comunik_mail_statistics
 from . import comunik_mail_account_member
 from . import comunik_mail_assignment
+from . import comunik_mail_conversation_activity
+from . import comunik_mail_conversation_collision

@@ -55,6 +55,7 @@ BOX_OF = {
     "snooze_cS": "S",
     "mgS": "S",
     "merge_on_cS": "S",
+    "aS": "S",
 }
 SEES = {"S": {"member", "dispatcher"} | ADMINS, "P": {"owner"} | ADMINS}
 MANAGES = {"S": ADMINS, "P": {"owner"} | ADMINS}
@@ -98,6 +99,7 @@ COMPOSE = "comunik.mail.compose"
 MEMBER = "comunik.mail.account.member"
 SNOOZE = "comunik.mail.snooze.wizard"
 MERGE, MERGE_WIZARD = "comunik.mail.merge", "comunik.mail.merge.wizard"
+ACTIVITY = "comunik.mail.conversation.activity"
 
 #: Target records of each model's cells (``own``/``other``/``self`` resolve per role).
 TARGETS = {
@@ -115,6 +117,8 @@ TARGETS = {
     SNOOZE: ("own",),  # the role's own « Mettre en attente » of cS
     MERGE: ("mgS",),  # cS3 merged into cS
     MERGE_WIZARD: ("own",),  # the role's own wizard merging cS2 into cS
+    ACTIVITY: ("aS",),  # the dispatcher viewing cS
+    "mail.compose.message": ("mcS",),  # a full composer on cS, of another user
     LOG: ("log",),
     QUARANTINE: ("qP",),
     SENT_COPY: ("scS",),
@@ -167,6 +171,9 @@ METHODS = {
     (CONVERSATION, "action_snooze"): "workers",
     (CONVERSATION, "action_unsnooze"): "workers",
     (CONVERSATION, "web_read_group"): "readers",  # the inbox's grouped list and kanban (hides snoozed emails)
+    # Collision detection: announcing « viewing / replying » and asking what arrived since, on readable ones only.
+    (CONVERSATION, "comunik_set_activity"): "readers",
+    (CONVERSATION, "comunik_newer_messages"): "readers",
     (LABEL, "read"): "email_users",
     (LABEL, "search_read"): "email_users",
     (LABEL, "web_read"): "email_users",
@@ -320,6 +327,17 @@ METHODS = {
     (MERGE_WIZARD, "default_get"): "any_outcome",  # defaults from the context only
     # On the role's own wizard (cS2 into cS): roles that cannot read cS see no conversation and are refused.
     (MERGE_WIZARD, "action_merge"): "workers",
+    # Who is viewing / replying: the readers of the box read them, comunik_set_activity alone writes them.
+    (ACTIVITY, "read"): "readers",
+    (ACTIVITY, "search_read"): "readers",
+    (ACTIVITY, "web_read"): "readers",
+    (ACTIVITY, "write"): "fields",
+    (ACTIVITY, "create"): "create",
+    (ACTIVITY, "unlink"): "nobody",
+    (ACTIVITY, "copy"): "nobody",
+    (ACTIVITY, "onchange"): "any_outcome",
+    # The send guard of Odoo's full composer: a composer is its creator's alone (transient model).
+    ("mail.compose.message", "action_send_mail"): "nobody",
     ("crm.lead", "action_open_comunik_conversations"): "any_outcome",  # an action, no data
     ("mail.thread", "mail_allowed_qweb_expressions"): "anyone",  # a constant whitelist
     # Opening a composer copies the published templates for its model (sudo): internal users only.
@@ -408,6 +426,11 @@ FIELDS = {
     (SNOOZE, "conversation_ids"): "readers_of_P",
     **_policies(COMPOSE, "mode subject body close_after_send partner_to_ids partner_cc_ids partner_bcc_ids", "own"),
     (COMPOSE, "template_id"): "own",  # only the Email app's published templates are rendered
+    # The send guard's marker of one's own composer (an API client may leave it out: no guard).
+    (COMPOSE, "comunik_seen_message_id"): "own",
+    ("mail.compose.message", "comunik_seen_message_id"): "nobody",  # another user's composer
+    # Who is viewing / replying: written by comunik_set_activity alone.
+    **_policies(ACTIVITY, "conversation_id user_id activity date", "nobody"),
     # Another box, another conversation (both P's), a lead: only for whoever may write from / read them.
     (COMPOSE, "account_id"): "readers_of_P",
     (COMPOSE, "conversation_id"): "readers_of_P",
@@ -450,6 +473,7 @@ CREATES = {
     LOG: (("new", "nobody"),),
     QUARANTINE: (("new", "nobody"),),
     SENT_COPY: (("new", "nobody"),),
+    ACTIVITY: (("new", "nobody"),),
 }
 
 

@@ -267,6 +267,24 @@ class TestAccessMatrix(HttpCase):
             "lead": leads[0].id,
             "D": departments[0].id,
             "mbS": env[am.MEMBER].create({"account_id": shared.id, "user_id": cls.users["member"].id}).id,
+            "aS": env[am.ACTIVITY]
+            .create(
+                {"conversation_id": conversations[0].id, "user_id": cls.users["dispatcher"].id, "activity": "viewing"}
+            )
+            .id,
+            "mcS": env["mail.compose.message"]
+            .with_user(cls.spare)
+            .sudo()
+            .create(
+                {
+                    "composition_mode": "comment",
+                    "model": am.CONVERSATION,
+                    "res_ids": str(conversations[0].ids),
+                    "body": "<p>Matrix</p>",
+                    "comunik_seen_message_id": message.id,
+                }
+            )
+            .id,
         }
         # A line of P, so that a write of S's lines has another line to link.
         env[am.MEMBER].create({"account_id": personal.id, "user_id": cls.users["owner"].id, "capacity": 2})
@@ -427,6 +445,8 @@ class TestAccessMatrix(HttpCase):
             "action_merge": {} if model == am.MERGE_WIZARD else {"target_id": self.records.get(f"{key}2")},
             "message_post": {"body": "Matrix", "message_type": "comment", "subtype_xmlid": "mail.mt_note"},
             "action_snooze": {"until": (datetime.now() + timedelta(days=2)).strftime("%Y-%m-%d %H:%M:%S")},
+            "comunik_set_activity": {"activity": "replying"},
+            "comunik_newer_messages": {"seen_message_id": 1},
         }.get(method, {})
         return [tid], {}, kwargs
 
@@ -475,6 +495,7 @@ class TestAccessMatrix(HttpCase):
             am.SENT_COPY: {"account_id": self.records["S"], "message_id": "<forged@x>"},
             am.MEMBER: {"account_id": self.records["S"], "user_id": self.spare.id, "capacity": 3},
             am.MERGE: {"source_id": self.records["cS2"], "target_id": self.records["cS"], "merge_date": "2031-01-02"},
+            am.ACTIVITY: {"conversation_id": self.records["cS"], "user_id": self.users[role].id, "activity": "viewing"},
         }[model]
 
     def new_value(self, model, record_id, fname):

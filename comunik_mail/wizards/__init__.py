@@ -4,3 +4,6 @@ from . import sms_composer
 from . import comunik_mail_compose
 from . import comunik_mail_snooze_wizard
 from . import comunik_mail_merge_wizard
+from . import comunik_mail_collision_mixin
+from . import comunik_mail_compose_collision
+from . import mail_compose_message_collision
