@@ -39,10 +39,13 @@ THREADS = int(os.environ.get("BENCH_SYNC_THREADS", "8"))
 #: comunik_idle's sync workers (boxes it syncs at once after new mail).
 IDLE_WORKERS = int(os.environ.get("BENCH_IDLE_WORKERS", "16"))
 #: What to measure (comma-separated): passes (1, 2, 4 cron workers), servers (2 Odoo servers), dead (one host
-#: unreachable), design (in-job threads against one box at a time), idle (comunik_idle push).
-PARTS = os.environ.get("BENCH_PARTS", "passes,servers,dead,design,idle").split(",")
+#: unreachable), design (in-job threads against one box at a time), idle (comunik_idle push), native (Odoo's fetchmail
+#: on NATIVE_N boxes against our 4 cron workers on the same boxes).
+PARTS = os.environ.get("BENCH_PARTS", "passes,servers,dead,design,idle,native").split(",")
 #: Boxes receiving an email while comunik_idle watches every box (arrival latency).
 IDLE_N = int(os.environ.get("BENCH_IDLE_N", str(min(N, 200))))
+#: Boxes polled by Odoo's native fetchmail, for the comparison (it takes them one after the other: a subset).
+NATIVE_N = int(os.environ.get("BENCH_NATIVE_N", str(min(N, 50))))
 #: Boxes of the design comparison (one box at a time per job is slow: a subset keeps the run short).
 COMPARE_N = int(os.environ.get("BENCH_COMPARE_N", str(min(N, 200))))
 ODOO_SRC = os.environ.get("ODOO_SRC", "/opt/odoo-19.0")
@@ -467,6 +470,41 @@ def poll_arrivals(bench, tag, sent, seen):
             seen[subject] = now - sent[subject]
 
 
+NATIVE = """
+import json, time
+servers = env["comunik.mail.account"].browse({ids!r}).mapped("fetchmail_server_id").sudo()
+model = env["ir.model"]._get_id("comunik.mail.conversation")
+servers.write({{"state": "done", "object_id": model}})
+env.cr.commit()
+started = time.perf_counter()
+servers._fetch_mail()  # what Odoo's « Mail: Fetchmail Service » job runs: one server after the other
+seconds = time.perf_counter() - started
+servers.write({{"state": "draft"}})  # the other parts' Odoo servers must not run it
+env.cr.commit()
+print("RESULT " + json.dumps({{"seconds": seconds}}))
+"""
+
+
+def measure_native(bench):
+    """Odoo's native fetchmail on NATIVE_N boxes with one new email each, then our 4 cron workers on the same."""
+    boxes = bench.ids[:NATIVE_N]
+    bench.passes += 1
+    tag = f"native {bench.passes}"
+    for login in boxes_logins(bench, boxes):
+        bench.dovecot.mark_all_seen(login)  # fetchmail takes unseen mail: the earlier passes' must not count
+        bench.dovecot.append(login, new_email(login, tag))
+    out = odoo_shell(NATIVE.format(ids=boxes))
+    seconds = json.loads([line for line in out.splitlines() if line.startswith("RESULT ")][-1][7:])["seconds"]
+    stored = bench.sql("SELECT count(*) FROM comunik_mail_conversation WHERE subject = %s", (f"Demande {tag}",))[0][0]
+    ours = bench.measure("ours on the same boxes: 4 cron workers", 1, 4, boxes=boxes)[0]
+    print(
+        f"native:  Odoo's fetchmail {stored}/{len(boxes)} boxes in {seconds:.1f}s = {len(boxes) / seconds:.1f} boxes/s "
+        f"(one box after the other: 1,000 boxes = {1000 * seconds / len(boxes):.0f}s); "
+        f"ours {seconds / ours:.1f}x faster on the same boxes",
+        flush=True,
+    )
+
+
 def boxes_logins(bench, boxes):
     index = {account_id: login for account_id, login in zip(bench.ids, bench.logins, strict=True)}
     return [index[account_id] for account_id in boxes]
@@ -501,6 +539,8 @@ def main():
             print(f"design:  in-job threads {one / many:.1f}x faster than one box at a time per job", flush=True)
         if "idle" in PARTS:
             measure_idle(bench)
+        if "native" in PARTS:
+            measure_native(bench)
     finally:
         bench.stop()
 

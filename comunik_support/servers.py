@@ -486,6 +486,12 @@ class DovecotServer:
             for raw_message in raw_messages:
                 _check(conn.append(_quote(folder), None, None, raw_message), "APPEND")
 
+    def mark_all_seen(self, login, folder="INBOX"):
+        """Set ``\\Seen`` on every message of ``folder`` (what fetchmail leaves behind: it takes unseen mail)."""
+        with self._session(login) as conn:
+            _check(conn.select(_quote(folder)), "SELECT")
+            _check(conn.store("1:*", "+FLAGS.SILENT", r"(\Seen)"), "STORE")
+
     def flags(self, login, folder="INBOX"):
         """Return ``{uid: sorted flags}`` read via EXAMINE; the session-local ``\\Recent`` flag is left out."""
         result = {}
