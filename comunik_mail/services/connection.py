@@ -51,10 +51,10 @@ class _GreetingCapabilities:
 
     def _get_capabilities(self):
         announced = self.untagged_responses.get("CAPABILITY")
-        if announced and announced[-1]:
-            self.capabilities = tuple(str(announced[-1], self._encoding).upper().split())
-        else:
-            super()._get_capabilities()
+        if not (announced and announced[-1]):
+            return super()._get_capabilities()
+        self.capabilities = tuple(str(announced[-1], self._encoding).upper().split())
+        return None
 
 
 class _TimedIMAP4TLS(_GreetingCapabilities, tls.IMAP4_TLS):
