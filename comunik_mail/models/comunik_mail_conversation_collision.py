@@ -15,7 +15,8 @@ class ComunikMailConversation(models.Model):
     """Collision detection on conversations: who is viewing or replying (live, through the bus), and the
     send guard (a reply written while a newer email or a colleague's reply arrived asks for confirmation)."""
 
-    _inherit = "comunik.mail.conversation"
+    # One file per feature of the conversation (snooze, merge, collision), as Odoo splits mail.thread.
+    _inherit = "comunik.mail.conversation"  # pylint: disable=consider-merging-classes-inherited
 
     live_activity = fields.Json(
         "Viewers",

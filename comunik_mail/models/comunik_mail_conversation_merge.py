@@ -21,7 +21,8 @@ from .comunik_mail_ingestion import QUIET_CONTEXT
 
 
 class ComunikMailConversation(models.Model):
-    _inherit = "comunik.mail.conversation"
+    # One file per feature of the conversation (snooze, merge, collision), as Odoo splits mail.thread.
+    _inherit = "comunik.mail.conversation"  # pylint: disable=consider-merging-classes-inherited
 
     merged_into_id = fields.Many2one(
         "comunik.mail.conversation",

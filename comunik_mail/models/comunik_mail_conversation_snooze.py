@@ -23,7 +23,8 @@ class ComunikMailConversation(models.Model):
     by exactly the pause (``_deadline_hours``). A conversation that was already late when snoozed stays late.
     """
 
-    _inherit = "comunik.mail.conversation"
+    # One file per feature of the conversation (snooze, merge, collision), as Odoo splits mail.thread.
+    _inherit = "comunik.mail.conversation"  # pylint: disable=consider-merging-classes-inherited
 
     snooze_until = fields.Datetime("Snoozed Until", readonly=True, copy=False, index="btree_not_null")
     snooze_date = fields.Datetime("Snoozed On", readonly=True, copy=False)
