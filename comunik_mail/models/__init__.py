@@ -7,6 +7,9 @@ from . import comunik_mail_label
 from . import comunik_mail_banner_config
 from . import comunik_mail_ingestion
 from . import comunik_mail_conversation
+from . import comunik_mail_conversation_snooze
+from . import comunik_mail_merge
+from . import comunik_mail_conversation_merge
 from . import comunik_mail_quarantine
 from . import comunik_mail_sent_copy
 from . import mail_message
@@ -22,3 +25,5 @@ from . import mail_thread
 from . import comunik_mail_statistics
 from . import comunik_mail_account_member
 from . import comunik_mail_assignment
+from . import comunik_mail_conversation_activity
+from . import comunik_mail_conversation_collision

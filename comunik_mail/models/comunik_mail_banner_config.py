@@ -3,7 +3,7 @@ from odoo.tools import SQL
 
 #: Banner counters, in display order. Each key is also the name of the inbox's search filter a click
 #: toggles, and ``show_<key>`` the checkbox that shows it.
-COUNTERS = ["unassigned", "assigned", "assigned_closed", "in_progress", "to_process", "overdue", "new"]
+COUNTERS = ["unassigned", "assigned", "assigned_closed", "in_progress", "to_process", "overdue", "new", "snoozed"]
 
 
 class ComunikMailBannerConfig(models.Model):
@@ -25,6 +25,7 @@ class ComunikMailBannerConfig(models.Model):
     show_to_process = fields.Boolean("To process")
     show_overdue = fields.Boolean("Overdue")
     show_new = fields.Boolean("New emails")
+    show_snoozed = fields.Boolean("Snoozed")
 
     _user_unique = models.Constraint("UNIQUE(user_id)", "Each user has one banner configuration.")
 
@@ -55,7 +56,10 @@ class ComunikMailBannerConfig(models.Model):
     @api.model
     def get_banner(self):
         """Counters chosen by the user, counted on the shared inboxes they may see (their record rules
-        apply: nobody counts mail they cannot open). One aggregate query."""
+        apply: nobody counts mail they cannot open). One aggregate query.
+
+        Like the inbox, every counter but « En attente » leaves the snoozed conversations out: a click on a
+        counter shows the conversations it counts."""
         config = self._for_user()
         chosen = [key for key in COUNTERS if config[f"show_{key}"]]
         Conversation = self.env["comunik.mail.conversation"]
@@ -66,7 +70,7 @@ class ComunikMailBannerConfig(models.Model):
         query = Conversation._search([("category", "=", "shared")])
         column = {
             name: Conversation._field_to_sql(Conversation._table, name, query)
-            for name in ("state", "user_id", "deadline", "is_new")
+            for name in ("state", "user_id", "deadline", "is_new", "snooze_until")
         }
         conditions = {
             "unassigned": SQL("%s = 'unassigned'", column["state"]),
@@ -77,6 +81,9 @@ class ComunikMailBannerConfig(models.Model):
             "overdue": SQL("%s != 'closed' AND %s < %s", column["state"], column["deadline"], Conversation._now()),
             "new": SQL("%s", column["is_new"]),
         }
+        awake = SQL("%s IS NULL", column["snooze_until"])
+        conditions = {key: SQL("(%s) AND %s", condition, awake) for key, condition in conditions.items()}
+        conditions["snoozed"] = SQL("%s IS NOT NULL", column["snooze_until"])
         columns = [SQL("COUNT(*) FILTER (WHERE %s)", conditions[key]) for key in chosen]
         row = self.env.execute_query(query.select(*columns))[0]
         labels = self._counter_labels()
@@ -95,4 +102,5 @@ class ComunikMailBannerConfig(models.Model):
         labels["to_process"] = self.env._("To process")
         labels["overdue"] = self.env._("Overdue")
         labels["new"] = self.env._("New emails")
+        labels["snoozed"] = self.env._("Snoozed")
         return labels

@@ -124,11 +124,17 @@ class ComunikMailConversation(models.Model):
                 continue
             calendar = account.department_ids.resource_calendar_id[:1]
             start = conversation.date_first
+            hours = conversation._deadline_hours()
             if calendar:
-                end = calendar.plan_hours(account.response_delay, start.replace(tzinfo=UTC), compute_leaves=True)
+                end = calendar.plan_hours(hours, start.replace(tzinfo=UTC), compute_leaves=True)
                 conversation.deadline = end.astimezone(UTC).replace(tzinfo=None) if end else False
             else:
-                conversation.deadline = dates.safe_add(start, timedelta(hours=account.response_delay))
+                conversation.deadline = dates.safe_add(start, timedelta(hours=hours))
+
+    def _deadline_hours(self):
+        """Hours (working hours with a calendar) from reception to the deadline: the box's response delay,
+        plus the time spent snoozed (see comunik_mail_conversation_snooze)."""
+        return self.account_id.response_delay
 
     @api.depends_context("comunik_now")
     def _compute_is_overdue(self):

@@ -231,7 +231,10 @@ class ComunikMailIngestion(models.AbstractModel):
                   AND res_id IN (SELECT id FROM comunik_mail_conversation WHERE account_id = %s)""",
             [CONVERSATION, keys, account.id],
         )
-        return dict(self.env.cr.fetchall())
+        known = dict(self.env.cr.fetchall())
+        # A message left on a merged-away conversation: its thread goes on in the conversation it was merged into.
+        redirects = self.env[CONVERSATION]._merge_redirects(set(known.values()))
+        return {key: redirects.get(conversation_id, conversation_id) for key, conversation_id in known.items()}
 
     # ------------------------------------------------------------------ 4. store
 
@@ -365,6 +368,7 @@ class ComunikMailIngestion(models.AbstractModel):
                 conversation.date_last = existing_dates[conversation.id]
         replied.is_new = True
         replied.filtered(lambda c: c.state == "closed")._reopen()
+        replied._wake_on_reply()  # « Réveiller si le client répond »
 
     @api.model
     def _record_answers(self, emails, conversation_ids):

@@ -1,4 +1,5 @@
 from odoo import fields, models
+from odoo.exceptions import UserError
 
 #: Set by the sync alone: they decide which emails count as already stored for an account.
 SYNC_FIELDS = {
@@ -44,3 +45,30 @@ class MailMessage(models.Model):
         if operation == "write" and not self.env.su and field.name in SYNC_FIELDS:
             return False
         return super()._has_field_access(field, operation)
+
+    def action_comunik_split(self):
+        """« Séparer »: this email of a conversation starts a new conversation of the same box, *Non assigné*.
+
+        Rights are those of working the email's conversation, checked before the superuser moves it.
+        """
+        self.ensure_one()
+        self.check_access("read")
+        Conversation = self.env["comunik.mail.conversation"]
+        if self.model != Conversation._name or self.message_type != "email" or not self.res_id:
+            raise UserError(self.env._("Only an email of a conversation can be split into a new conversation."))
+        conversation = Conversation.browse(self.res_id)
+        conversation.check_access("read")
+        conversation._check_can_work()
+        if not conversation.active:
+            raise UserError(self.env._("Emails of an archived or merged conversation cannot be split."))
+        if conversation.message_count < 2:
+            raise UserError(self.env._("This is the only email of the conversation: there is nothing to split."))
+        new = conversation.sudo()._split_message(self.sudo())
+        return {
+            "type": "ir.actions.act_window",
+            "res_model": Conversation._name,
+            "res_id": new.id,
+            "view_mode": "form",
+            "views": [(False, "form")],
+            "target": "current",
+        }

@@ -30,3 +30,7 @@ from . import test_compose
 from . import test_compose_tour
 from . import test_assignment
 from . import test_assignment_tour
+from . import test_snooze
+from . import test_merge
+from . import test_collision
+from . import test_collision_tour

@@ -52,6 +52,10 @@ BOX_OF = {
     "new_S": "S",
     "new_P": "P",
     "mbS": "S",
+    "snooze_cS": "S",
+    "mgS": "S",
+    "merge_on_cS": "S",
+    "aS": "S",
 }
 SEES = {"S": {"member", "dispatcher"} | ADMINS, "P": {"owner"} | ADMINS}
 MANAGES = {"S": ADMINS, "P": {"owner"} | ADMINS}
@@ -93,6 +97,9 @@ QUARANTINE = "comunik.mail.quarantine"
 SENT_COPY = "comunik.mail.sent.copy"
 COMPOSE = "comunik.mail.compose"
 MEMBER = "comunik.mail.account.member"
+SNOOZE = "comunik.mail.snooze.wizard"
+MERGE, MERGE_WIZARD = "comunik.mail.merge", "comunik.mail.merge.wizard"
+ACTIVITY = "comunik.mail.conversation.activity"
 
 #: Target records of each model's cells (``own``/``other``/``self`` resolve per role).
 TARGETS = {
@@ -107,6 +114,11 @@ TARGETS = {
     WIZARD: ("own",),
     COMPOSE: ("own",),  # the role's own « Nouveau message » from S, to a customer
     MEMBER: ("mbS",),  # the member's capacity in S
+    SNOOZE: ("own",),  # the role's own « Mettre en attente » of cS
+    MERGE: ("mgS",),  # cS3 merged into cS
+    MERGE_WIZARD: ("own",),  # the role's own wizard merging cS2 into cS
+    ACTIVITY: ("aS",),  # the dispatcher viewing cS
+    "mail.compose.message": ("mcS",),  # a full composer on cS, of another user
     LOG: ("log",),
     QUARANTINE: ("qP",),
     SENT_COPY: ("scS",),
@@ -155,6 +167,13 @@ METHODS = {
     (CONVERSATION, "action_resend_failed"): "readers",
     (CONVERSATION, "action_open_inbox"): "email_users",
     (CONVERSATION, "message_post"): "readers",
+    # « Mettre en attente jusqu'au… » / « Reprendre »: whoever may work the conversation (the member is cS's assignee).
+    (CONVERSATION, "action_snooze"): "workers",
+    (CONVERSATION, "action_unsnooze"): "workers",
+    (CONVERSATION, "web_read_group"): "readers",  # the inbox's grouped list and kanban (hides snoozed emails)
+    # Collision detection: announcing « viewing / replying » and asking what arrived since, on readable ones only.
+    (CONVERSATION, "comunik_set_activity"): "readers",
+    (CONVERSATION, "comunik_newer_messages"): "readers",
     (LABEL, "read"): "email_users",
     (LABEL, "search_read"): "email_users",
     (LABEL, "web_read"): "email_users",
@@ -272,6 +291,53 @@ METHODS = {
     (MEMBER, "unlink"): "admins",
     (MEMBER, "copy"): "admins",
     (MEMBER, "onchange"): "any_outcome",
+    (SNOOZE, "read"): "own",
+    (SNOOZE, "search_read"): "own",
+    (SNOOZE, "web_read"): "own",
+    (SNOOZE, "write"): "fields",
+    (SNOOZE, "create"): "create",
+    (SNOOZE, "unlink"): "nobody",
+    (SNOOZE, "copy"): "own",  # a copy of one's own wizard (create right)
+    (SNOOZE, "onchange"): "any_outcome",
+    (SNOOZE, "default_get"): "any_outcome",  # defaults from the context only
+    # On the role's own wizard of cS: roles that cannot read cS see it empty, snoozing nothing.
+    (SNOOZE, "action_apply"): ("workers", NOOP_OK),
+    # Merge (cS with cS2; cP with cP2), undo (cS3 was merged into cS, cP3 into cP), split (mS, one of cS's
+    # two emails): those who may work every conversation involved.
+    (CONVERSATION, "action_merge"): "workers",
+    (CONVERSATION, "action_unmerge"): "workers",
+    ("mail.message", "action_comunik_split"): "workers",
+    # The merge log: Email admins read it, the merge alone writes it.
+    (MERGE, "read"): "admins",
+    (MERGE, "search_read"): "admins",
+    (MERGE, "web_read"): "admins",
+    (MERGE, "write"): "fields",
+    (MERGE, "create"): "create",
+    (MERGE, "unlink"): "nobody",
+    (MERGE, "copy"): "nobody",
+    (MERGE, "onchange"): "any_outcome",
+    (MERGE_WIZARD, "read"): "own",
+    (MERGE_WIZARD, "search_read"): "own",
+    (MERGE_WIZARD, "web_read"): "own",
+    (MERGE_WIZARD, "write"): "fields",
+    (MERGE_WIZARD, "create"): "create",
+    (MERGE_WIZARD, "unlink"): "nobody",
+    (MERGE_WIZARD, "copy"): "own",  # roles that cannot read cS copy it empty
+    (MERGE_WIZARD, "onchange"): "any_outcome",
+    (MERGE_WIZARD, "default_get"): "any_outcome",  # defaults from the context only
+    # On the role's own wizard (cS2 into cS): roles that cannot read cS see no conversation and are refused.
+    (MERGE_WIZARD, "action_merge"): "workers",
+    # Who is viewing / replying: the readers of the box read them, comunik_set_activity alone writes them.
+    (ACTIVITY, "read"): "readers",
+    (ACTIVITY, "search_read"): "readers",
+    (ACTIVITY, "web_read"): "readers",
+    (ACTIVITY, "write"): "fields",
+    (ACTIVITY, "create"): "create",
+    (ACTIVITY, "unlink"): "nobody",
+    (ACTIVITY, "copy"): "nobody",
+    (ACTIVITY, "onchange"): "any_outcome",
+    # The send guard of Odoo's full composer: a composer is its creator's alone (transient model).
+    ("mail.compose.message", "action_send_mail"): "nobody",
     ("crm.lead", "action_open_comunik_conversations"): "any_outcome",  # an action, no data
     ("mail.thread", "mail_allowed_qweb_expressions"): "anyone",  # a constant whitelist
     # Opening a composer copies the published templates for its model (sudo): internal users only.
@@ -296,7 +362,8 @@ _ACCOUNT_SUPERUSER = (
 _CONVERSATION_SUPERUSER = (
     "account_id active assign_date category close_date date_first date_last deadline email_from "
     "first_response_date first_response_hours is_new last_user_id lead_id priority state subject user_id "
-    "sender_date receive_error folder_id assign_method " + _THREAD
+    "sender_date receive_error folder_id assign_method "
+    "snooze_until snooze_date snooze_user_id snooze_wake_on_reply snooze_paused_hours " + _THREAD
 )
 _STATISTICS = (
     "account_id close_date conversation_id date deadline department_id first_response_avg first_response_hours "
@@ -322,9 +389,18 @@ FIELDS = {
     **_policies(ACCOUNT, "message_follower_ids message_ids website_message_ids", "settings"),
     **_policies(CONVERSATION, "label_ids partner_id", "readers"),
     **_policies(CONVERSATION, _CONVERSATION_SUPERUSER, "nobody"),
+    **_policies(CONVERSATION, "merged_into_id merged_ids", "nobody"),  # action_merge / action_unmerge only
+    **_policies(
+        MERGE,
+        "source_id target_id user_id merge_date message_ids target_first_response_date unmerge_date unmerge_user_id",
+        "nobody",
+    ),
+    # The role's own merge wizard: the target among its conversations (cS2), the confirmation; action_merge re-checks.
+    **_policies(MERGE_WIZARD, "target_id confirm_customers", "own"),
+    (MERGE_WIZARD, "conversation_ids"): "readers_of_P",  # adds cP to the role's own wizard on cS
     **_policies(LABEL, "active color name recipient_emails", "admins"),
     **_policies(BANNER, "show_unassigned show_assigned show_assigned_closed show_in_progress", "own"),
-    **_policies(BANNER, "show_to_process show_overdue show_new", "own"),
+    **_policies(BANNER, "show_to_process show_overdue show_new show_snoozed", "own"),
     **_policies(BANNER, "user_id", "nobody"),
     **_policies(TEMPLATE, "active body_html body_text folder_id internal_name name sender_name", "admins"),
     **_policies(TEMPLATE, "state subject template_type", "admins"),
@@ -346,8 +422,15 @@ FIELDS = {
     **_policies(STATISTICS, _STATISTICS, "nobody"),  # a SQL view
     **_policies(WIZARD, "priority user_id", "own"),  # its action_assign re-checks
     (WIZARD, "conversation_ids"): "readers_of_P",  # adds cP to the role's own wizard on cS
+    **_policies(SNOOZE, "choice custom_date custom_hour wake_on_reply", "own"),  # its action_apply re-checks
+    (SNOOZE, "conversation_ids"): "readers_of_P",
     **_policies(COMPOSE, "mode subject body close_after_send partner_to_ids partner_cc_ids partner_bcc_ids", "own"),
     (COMPOSE, "template_id"): "own",  # only the Email app's published templates are rendered
+    # The send guard's marker of one's own composer (an API client may leave it out: no guard).
+    (COMPOSE, "comunik_seen_message_id"): "own",
+    ("mail.compose.message", "comunik_seen_message_id"): "nobody",  # another user's composer
+    # Who is viewing / replying: written by comunik_set_activity alone.
+    **_policies(ACTIVITY, "conversation_id user_id activity date", "nobody"),
     # Another box, another conversation (both P's), a lead: only for whoever may write from / read them.
     (COMPOSE, "account_id"): "readers_of_P",
     (COMPOSE, "conversation_id"): "readers_of_P",
@@ -384,9 +467,13 @@ CREATES = {
     WIZARD: (("on_cS", "readers"),),
     COMPOSE: (("new_S", "readers"), ("new_P", "readers")),
     MEMBER: (("new", "admins"),),
+    SNOOZE: (("snooze_cS", "readers"),),
+    MERGE: (("new", "nobody"),),
+    MERGE_WIZARD: (("merge_on_cS", "readers"),),
     LOG: (("new", "nobody"),),
     QUARANTINE: (("new", "nobody"),),
     SENT_COPY: (("new", "nobody"),),
+    ACTIVITY: (("new", "nobody"),),
 }
 
 

@@ -20,7 +20,7 @@ REFUSALS = {
     "odoo.exceptions.MissingError",
 }
 #: Calls that answer a refusal with an empty result as well (record rules filter, they do not raise).
-READ_LIKE = {"read", "search_read", "web_read", "web_search_read"}
+READ_LIKE = {"read", "search_read", "web_read", "web_search_read", "web_read_group"}
 #: Written values the test does not read back: the SMTP login follows IMAP's while smtp_same_credentials.
 UNCHECKED_STORAGE = {"smtp_user", "smtp_password"}
 S_SECRETS = ("127.0.0.2", "127.0.0.3", "s-imap-user@matrix.test", "S-imap-secret", "s-smtp-user", "S-smtp-secret")
@@ -130,6 +130,29 @@ class TestAccessMatrix(HttpCase):
                 "last_user_id": cls.users["member"].id,
             }
         )
+        # Merge cells: cS2 / cP2 to merge, cS3 / cP3 already merged into cS / cP (to undo); S's worked by the member.
+        # Quietly (no followers): write cells pick the newest records of a model as values to link.
+        others = (
+            env[am.CONVERSATION]
+            .with_context(tracking_disable=True, mail_create_nosubscribe=True)
+            .create(
+                [
+                    {
+                        "account_id": box.id,
+                        "subject": f"Matrix {box.email} {index}",
+                        "partner_id": partner.id,
+                        "email_from": partner.email,
+                        "date_first": now,
+                        "date_last": now,
+                        **({"state": "assigned", "user_id": cls.users["member"].id} if box == shared else {}),
+                    }
+                    for index in (2, 3)
+                    for box in (shared, personal)
+                ]
+            )
+        )
+        conversations[0]._merge_from(others[2])
+        conversations[1]._merge_from(others[3])
         message = env["mail.message"].create(
             {
                 "model": am.CONVERSATION,
@@ -141,6 +164,19 @@ class TestAccessMatrix(HttpCase):
                 "comunik_folder_id": folders[0].id,
                 "comunik_uid": 1,
                 "incoming_email_to": "label@matrix.test",
+            }
+        )
+        # cS's second email, so that mS can be split from it.
+        env["mail.message"].create(
+            {
+                "model": am.CONVERSATION,
+                "res_id": conversations[0].id,
+                "message_type": "email",
+                "body": "Relance",
+                "message_id": "<matrix-2@matrix.test>",
+                "comunik_account_id": shared.id,
+                "comunik_folder_id": folders[0].id,
+                "comunik_uid": 2,
             }
         )
         label = env[am.LABEL].create({"name": "Matrix label", "recipient_emails": "label@matrix.test"})
@@ -173,6 +209,16 @@ class TestAccessMatrix(HttpCase):
             .id
             for role, user in cls.users.items()
         }
+        cls.merge_wizards = {
+            role: env[am.MERGE_WIZARD]
+            .with_user(user)
+            .sudo()
+            .create(
+                {"conversation_ids": [(6, 0, (conversations[0] | others[0]).ids)], "target_id": conversations[0].id}
+            )
+            .id
+            for role, user in cls.users.items()
+        }
         cls.composes = {
             role: env[am.COMPOSE]
             .with_user(user)
@@ -189,6 +235,10 @@ class TestAccessMatrix(HttpCase):
             .id
             for role, user in cls.users.items()
         }
+        cls.snoozes = {
+            role: env[am.SNOOZE].with_user(user).sudo().create({"conversation_ids": [(6, 0, conversations[0].ids)]}).id
+            for role, user in cls.users.items()
+        }
         cls.users["member"].comunik_primary_account_id = shared
         cls.users["owner"].comunik_primary_account_id = personal
         cls.records = {
@@ -196,6 +246,9 @@ class TestAccessMatrix(HttpCase):
             "P": personal.id,
             "cS": conversations[0].id,
             "cP": conversations[1].id,
+            "cS2": others[0].id,
+            "cP2": others[1].id,
+            "mgS": env[am.MERGE].search([("source_id", "=", others[2].id)]).id,
             "fS": folders[0].id,
             "stS": env[am.STATISTICS].search([("conversation_id", "=", conversations[0].id)]).id,
             "mS": message.id,
@@ -214,6 +267,24 @@ class TestAccessMatrix(HttpCase):
             "lead": leads[0].id,
             "D": departments[0].id,
             "mbS": env[am.MEMBER].create({"account_id": shared.id, "user_id": cls.users["member"].id}).id,
+            "aS": env[am.ACTIVITY]
+            .create(
+                {"conversation_id": conversations[0].id, "user_id": cls.users["dispatcher"].id, "activity": "viewing"}
+            )
+            .id,
+            "mcS": env["mail.compose.message"]
+            .with_user(cls.spare)
+            .sudo()
+            .create(
+                {
+                    "composition_mode": "comment",
+                    "model": am.CONVERSATION,
+                    "res_ids": str(conversations[0].ids),
+                    "body": "<p>Matrix</p>",
+                    "comunik_seen_message_id": message.id,
+                }
+            )
+            .id,
         }
         # A line of P, so that a write of S's lines has another line to link.
         env[am.MEMBER].create({"account_id": personal.id, "user_id": cls.users["owner"].id, "capacity": 2})
@@ -268,6 +339,10 @@ class TestAccessMatrix(HttpCase):
         if key == "own":
             if model == am.COMPOSE:
                 return self.composes[role]
+            if model == am.SNOOZE:
+                return self.snoozes[role]
+            if model == am.MERGE_WIZARD:
+                return self.merge_wizards[role]
             return self.banners[role] if model == am.BANNER else self.wizards[role]
         if key == "other":
             if model == am.BANNER:
@@ -316,7 +391,7 @@ class TestAccessMatrix(HttpCase):
 
         ``read_like``: an empty answer (rows filtered out) counts as refused; ``noop_ok``: so does a success
         that changed nothing."""
-        rows = body.get("records") if isinstance(body, dict) else body
+        rows = body.get("records", body.get("groups")) if isinstance(body, dict) else body
         empty = outcome == "ok" and ((read_like and not rows) or (noop_ok and expected is False and not changed))
         if outcome.startswith("error"):
             problem = "crashed"
@@ -347,6 +422,7 @@ class TestAccessMatrix(HttpCase):
         model_level = {
             "search_read": {"domain": [["id", "=", tid]], "fields": ["display_name"]},
             "web_search_read": {"domain": [["id", "=", tid]], "specification": {"display_name": {}}},
+            "web_read_group": {"domain": [["id", "=", tid]], "groupby": ["state"], "aggregates": ["__count"]},
             "onchange": {"values": {}, "field_names": [], "fields_spec": {"display_name": {}}},
             "mail_allowed_qweb_expressions": {},
             "action_open_inbox": {},
@@ -366,7 +442,11 @@ class TestAccessMatrix(HttpCase):
             "copy": {"default": self.copy_default(model)},
             "sync_now": {"time_budget": 1},
             "action_assign": {} if model == am.WIZARD else {"user": member, "priority": "1"},
+            "action_merge": {} if model == am.MERGE_WIZARD else {"target_id": self.records.get(f"{key}2")},
             "message_post": {"body": "Matrix", "message_type": "comment", "subtype_xmlid": "mail.mt_note"},
+            "action_snooze": {"until": (datetime.now() + timedelta(days=2)).strftime("%Y-%m-%d %H:%M:%S")},
+            "comunik_set_activity": {"activity": "replying"},
+            "comunik_newer_messages": {"seen_message_id": 1},
         }.get(method, {})
         return [tid], {}, kwargs
 
@@ -397,8 +477,13 @@ class TestAccessMatrix(HttpCase):
             "in_S": {"account_id": self.records["S"], "subject": "New"},
             "for_other": {"user_id": self.spare.id},
             "on_cS": {"conversation_ids": [[6, 0, [self.records["cS"]]]], "user_id": self.users["member"].id},
+            "merge_on_cS": {
+                "conversation_ids": [[6, 0, [self.records["cS"], self.records["cS2"]]]],
+                "target_id": self.records["cS"],
+            },
             "new_S": {"mode": "new", "account_id": self.records["S"], "subject": "New"},
             "new_P": {"mode": "new", "account_id": self.records["P"], "subject": "New"},
+            "snooze_cS": {"conversation_ids": [[6, 0, [self.records["cS"]]]]},
         }.get(variant) or {
             am.LABEL: {"name": f"New {role}"},
             am.TEMPLATE: {"name": "New", "internal_name": f"new_{role}"},
@@ -409,6 +494,8 @@ class TestAccessMatrix(HttpCase):
             am.QUARANTINE: {"account_id": self.records["P"], "uid": 99},
             am.SENT_COPY: {"account_id": self.records["S"], "message_id": "<forged@x>"},
             am.MEMBER: {"account_id": self.records["S"], "user_id": self.spare.id, "capacity": 3},
+            am.MERGE: {"source_id": self.records["cS2"], "target_id": self.records["cS"], "merge_date": "2031-01-02"},
+            am.ACTIVITY: {"conversation_id": self.records["cS"], "user_id": self.users[role].id, "activity": "viewing"},
         }[model]
 
     def new_value(self, model, record_id, fname):
@@ -424,6 +511,8 @@ class TestAccessMatrix(HttpCase):
         }
         if fname in special:
             return special[fname]
+        if (model, fname) == (am.MERGE_WIZARD, "target_id"):
+            return self.records["cS2"]  # the other conversation of the wizard
         kind = field.type
         if kind == "boolean":
             return not current

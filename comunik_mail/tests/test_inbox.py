@@ -74,7 +74,8 @@ class TestInbox(ComunikMailCase):
         self.shared.with_user(self.member).action_set_primary()
         action = self.Conversation.with_user(self.member).action_open_inbox()
         self.assertEqual(action["res_model"], "comunik.mail.conversation")
-        self.assertEqual(action["context"], {"search_default_account_id": self.shared.id})
+        # (comunik_hide_snoozed: the inbox hides snoozed conversations, see test_snooze)
+        self.assertEqual(action["context"], {"search_default_account_id": self.shared.id, "comunik_hide_snoozed": True})
         self.assertNotIn("search_default_account_id", str(self.Conversation.with_user(self.other).action_open_inbox()))
 
     def test_inbox_query_count_does_not_grow_with_size(self):
