@@ -142,7 +142,8 @@ class ComunikMailAssignment(models.AbstractModel):
     def _has_backlog(self, account):
         self.env.cr.execute(
             """SELECT 1 FROM comunik_mail_conversation
-                WHERE account_id = %s AND active AND state = 'unassigned' AND user_id IS NULL LIMIT 1""",
+                WHERE account_id = %s AND active AND state = 'unassigned' AND user_id IS NULL
+                  AND snooze_until IS NULL LIMIT 1""",
             [account.id],
         )
         return bool(self.env.cr.fetchone())
@@ -154,6 +155,7 @@ class ComunikMailAssignment(models.AbstractModel):
         self.env.cr.execute(
             """SELECT id, date_first, priority, partner_id FROM comunik_mail_conversation
                 WHERE account_id = %s AND active AND state = 'unassigned' AND user_id IS NULL
+                  AND snooze_until IS NULL  -- a snoozed email is given out when it wakes, not before
                 ORDER BY date_first NULLS LAST, id LIMIT %s FOR UPDATE""",
             [account.id, MAX_PER_PASS],
         )

@@ -176,6 +176,10 @@ class ComunikMailConversation(models.Model):
                 subtype_xmlid="mail.mt_note",
                 partner_ids=recipient.partner_id.ids if notify else [],
             )
+        # An unassigned email of an automatic box was left out of the assignment while snoozed: given out now.
+        waking = self.filtered(lambda conversation: conversation.state == "unassigned" and not conversation.user_id)
+        if waking and reason != "closed":
+            self.env["comunik.mail.assignment"]._assign_backlog(waking.account_id)
         self._notify_banner()
 
     def _wake_on_reply(self):

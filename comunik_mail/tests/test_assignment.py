@@ -191,6 +191,20 @@ class TestAssignment(ComunikSyncCase):
         self.assertEqual((waiting.user_id, waiting.assign_method), (self.members[0], "manual"))
         self.assertEqual(self.load_of(self.members[0]), 2)
 
+    def test_a_snoozed_email_is_given_out_when_it_wakes(self):
+        self.set_capacities([1, 1, 1, 1, 1])
+        self.ingest(6)
+        waiting = self.conversations().filtered(lambda c: not c.user_id)
+        self.assertEqual(len(waiting), 1, "everyone is full: the sixth waits")
+        waiting.with_user(self.dispatcher).action_snooze(fields.Datetime.now() + timedelta(days=1))
+        julie = self.members[0]
+        self.conversations().filtered(lambda c: c.user_id == julie).with_user(julie).action_close()
+        self.env.invalidate_all()
+        self.assertFalse(waiting.user_id, "a snoozed email is not given out, even when capacity frees")
+        waiting.with_user(self.dispatcher).action_unsnooze()
+        self.env.invalidate_all()
+        self.assertEqual((waiting.user_id, waiting.state), (julie, "assigned"), "given out as it wakes")
+
     # ------------------------------------------------------------------ eligibility
 
     def test_out_of_office_time_off_and_working_hours_are_skipped(self):

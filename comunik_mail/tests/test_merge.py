@@ -14,14 +14,8 @@ BOB = "Bob Martin <bob.martin@client-martin.example>"
 
 
 def reply_email(subject, in_reply_to, references=()):
-    """A customer's reply, threading headers written as mail clients do: Odoo's long Message-IDs on one line
-    (``build_email``'s policy would RFC 2047-encode them, which no mail client does)."""
-    _id, raw = build_email(subject)
-    head, body = raw.split(b"\n\n", 1)
-    threading = f"In-Reply-To: {in_reply_to}\n"
-    if references:
-        threading += f"References: {' '.join(references)}\n"
-    return head + b"\n" + threading.encode() + b"\n" + body
+    """A customer's reply threaded on ``in_reply_to`` (and ``references``) only."""
+    return build_email(subject, in_reply_to=in_reply_to, references=references)[1]
 
 
 @tagged("post_install", "-at_install")

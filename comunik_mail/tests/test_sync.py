@@ -1,4 +1,5 @@
 from datetime import UTC, datetime, timedelta
+from email import policy
 from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid
 
@@ -33,7 +34,9 @@ def build_email(
     if attachment:
         name, content, maintype, subtype = attachment
         msg.add_attachment(content, maintype=maintype, subtype=subtype, filename=name)
-    return msg["Message-ID"], msg.as_bytes()
+    # Headers unfolded, as mail clients write them: folding would RFC 2047-encode Odoo's long Message-IDs in
+    # In-Reply-To, which no client does (the reply would then thread on References only).
+    return msg["Message-ID"], msg.as_bytes(policy=policy.default.clone(max_line_length=None))
 
 
 @tagged("post_install", "-at_install")
