@@ -85,13 +85,8 @@ class ComunikMailConversation(models.Model):
     def _check_mergeable(self):
         if len(self) < 2:
             raise UserError(self.env._("Select at least two conversations to merge."))
-        if len(self.account_id) > 1:
-            raise UserError(
-                self.env._(
-                    "Only conversations of one mailbox can be merged (here: %s).",
-                    ", ".join(self.account_id.sudo().mapped("email")),
-                )
-            )
+        if self._merge_boxes_problem():
+            raise UserError(self._merge_boxes_problem())
         archived = self.filtered(lambda c: not c.active)
         if archived:
             raise UserError(
@@ -108,6 +103,15 @@ class ComunikMailConversation(models.Model):
             )
             for c in self
         ]
+
+    def _merge_boxes_problem(self):
+        """The French refusal when these conversations are of several boxes (shown by the wizard too), else False."""
+        if len(self.account_id) <= 1:
+            return False
+        return self.env._(
+            "Only conversations of one mailbox can be merged (here: %s).",
+            ", ".join(self.account_id.sudo().mapped("email")),
+        )
 
     def _merge_customers_differ(self):
         return merge.customers_differ(self._merge_candidates())

@@ -105,6 +105,10 @@ class TestMerge(ComunikSyncCase):
             self.as_dispatcher(theirs).action_merge(mine.id)
         self.assertTrue(mine.active and theirs.active)
         self.assertEqual(theirs.message_count, 1)
+        # The wizard says so before anyone clicks, and offers no « Fusionner ».
+        wizard = self.merge(mine | theirs)
+        self.assertIn("Seules les conversations d'une même boîte mail peuvent être fusionnées", wizard.boxes_problem)
+        self.assertIn(other_box.email, wizard.boxes_problem)
 
     def test_different_customers_warn_and_need_confirmation(self):
         conversations = self.receive(build_email("Panne")[1], build_email("Panne aussi", sender=BOB)[1])

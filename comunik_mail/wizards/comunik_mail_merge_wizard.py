@@ -26,6 +26,7 @@ class ComunikMailMergeWizard(models.TransientModel):
     customers_differ = fields.Boolean(compute="_compute_customers_differ")
     customer_names = fields.Char("Customers", compute="_compute_customers_differ")
     confirm_customers = fields.Boolean("Merge anyway")
+    boxes_problem = fields.Char("Several Mailboxes", compute="_compute_boxes_problem")
 
     @api.model
     def default_get(self, fields_list):
@@ -45,6 +46,11 @@ class ComunikMailMergeWizard(models.TransientModel):
         for wizard in self:
             wizard.customers_differ = wizard.conversation_ids._merge_customers_differ()
             wizard.customer_names = ", ".join(wizard.conversation_ids._merge_customer_names())
+
+    @api.depends("conversation_ids")
+    def _compute_boxes_problem(self):
+        for wizard in self:
+            wizard.boxes_problem = wizard.conversation_ids._merge_boxes_problem()
 
     @api.constrains("target_id", "conversation_ids")
     def _check_target(self):
