@@ -475,16 +475,20 @@ class ComunikMailConversation(models.Model):
             for res_id, recipients in suggested.items()
         }
 
-    def _last_email(self):
+    def _emails(self, order="date, id", limit=None):
+        """This conversation's emails (received and sent), oldest first by default (sudo: the caller checked)."""
         return (
             self.env["mail.message"]
             .sudo()
             .search(
                 [("model", "=", self._name), ("res_id", "=", self.id), ("message_type", "=", "email")],
-                order="date desc, id desc",
-                limit=1,
+                order=order,
+                limit=limit,
             )
         )
+
+    def _last_email(self):
+        return self._emails(order="date desc, id desc", limit=1)
 
     def _notify_by_email_get_base_mail_values(self, message, recipients_data, additional_values=None):
         values = super()._notify_by_email_get_base_mail_values(message, recipients_data, additional_values)
@@ -496,15 +500,7 @@ class ComunikMailConversation(models.Model):
     def _thread_references(self, message):
         """References of an email sent in this conversation: its emails' Message-IDs, then the new one's."""
         self.ensure_one()
-        emails = (
-            self.env["mail.message"]
-            .sudo()
-            .search(
-                [("model", "=", self._name), ("res_id", "=", self.id), ("message_type", "=", "email")],
-                order="date, id",
-            )
-        )
-        chain = [m.message_id for m in emails if m.message_id]
+        chain = [m.message_id for m in self._emails() if m.message_id]
         if len(chain) > MAX_REFERENCES:
             chain = chain[:1] + chain[-(MAX_REFERENCES - 1) :]
         return " ".join([*chain, message.sudo().message_id])

@@ -184,14 +184,7 @@ class ComunikMailConversation(models.Model):
 
     def _dates_from_emails(self):
         """date_first / date_last / sender_date of this conversation from the emails it now holds."""
-        emails = (
-            self.env["mail.message"]
-            .sudo()
-            .search(
-                [("model", "=", self._name), ("res_id", "=", self.id), ("message_type", "=", "email")],
-                order="date, id",
-            )
-        )
+        emails = self._emails()
         first, last = merge.merged_dates(emails.mapped("date"))
         if not first:
             return {}

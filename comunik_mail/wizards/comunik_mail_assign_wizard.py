@@ -16,10 +16,7 @@ class ComunikMailAssignWizard(models.TransientModel):
 
     @api.model
     def default_get(self, fields_list):
-        values = super().default_get(fields_list)
-        if self.env.context.get("active_model") == "comunik.mail.conversation":
-            values["conversation_ids"] = [(6, 0, self.env.context.get("active_ids", []))]
-        return values
+        return with_selected_conversations(self.env, super().default_get(fields_list))
 
     @api.depends("conversation_ids")
     def _compute_allowed_user_ids(self):
@@ -34,3 +31,11 @@ class ComunikMailAssignWizard(models.TransientModel):
     def action_assign(self):
         self.conversation_ids.action_assign(self.user_id, self.priority)
         return {"type": "ir.actions.act_window_close"}
+
+
+def with_selected_conversations(env, values):
+    """Default values of a wizard opened on a selection of conversations (list action or form button): its
+    ``conversation_ids``. The ids come from the context; the wizard's action checks the rights on each."""
+    if env.context.get("active_model") == "comunik.mail.conversation":
+        values["conversation_ids"] = [(6, 0, env.context.get("active_ids", []))]
+    return values

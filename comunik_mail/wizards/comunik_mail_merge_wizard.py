@@ -1,6 +1,8 @@
 from odoo import api, fields, models
 from odoo.exceptions import ValidationError
 
+from .comunik_mail_assign_wizard import with_selected_conversations
+
 
 class ComunikMailMergeWizard(models.TransientModel):
     """« Fusionner »: conversations of one box into the one chosen (by default the oldest).
@@ -30,10 +32,7 @@ class ComunikMailMergeWizard(models.TransientModel):
 
     @api.model
     def default_get(self, fields_list):
-        values = super().default_get(fields_list)
-        if self.env.context.get("active_model") == "comunik.mail.conversation":
-            values["conversation_ids"] = [(6, 0, self.env.context.get("active_ids", []))]
-        return values
+        return with_selected_conversations(self.env, super().default_get(fields_list))
 
     @api.depends("conversation_ids")
     def _compute_target_id(self):

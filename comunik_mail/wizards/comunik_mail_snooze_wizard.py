@@ -2,6 +2,7 @@ from odoo import api, fields, models
 from odoo.tools import format_datetime
 
 from ..services import snooze
+from .comunik_mail_assign_wizard import with_selected_conversations
 
 CHOICES = [("tomorrow", "Tomorrow 9:00"), ("next_monday", "Next Monday 9:00"), ("custom", "Date and time…")]
 
@@ -27,10 +28,7 @@ class ComunikMailSnoozeWizard(models.TransientModel):
 
     @api.model
     def default_get(self, fields_list):
-        values = super().default_get(fields_list)
-        if self.env.context.get("active_model") == "comunik.mail.conversation":
-            values["conversation_ids"] = [(6, 0, self.env.context.get("active_ids", []))]
-        return values
+        return with_selected_conversations(self.env, super().default_get(fields_list))
 
     def _tz(self):
         return self.env.user.tz or self.env.context.get("tz") or "UTC"
