@@ -30,20 +30,6 @@ def test_stale_before():
     assert collision.stale_before(NOW) == datetime(2026, 3, 4, 9, 59, 0)
 
 
-@pytest.mark.parametrize(
-    "activities, expected",
-    [
-        ([], "none"),
-        (["viewing"], "viewing"),
-        (["viewing", "replying"], "replying"),
-        (["replying", "viewing", "viewing"], "replying"),
-        (["none", "bogus"], "none"),
-    ],
-)
-def test_effective_activity(activities, expected):
-    assert collision.effective_activity(activities) == expected
-
-
 def test_excerpt_short_text_on_one_line():
     assert collision.excerpt("Bonjour,\n\n  merci   pour\tvotre retour ") == "Bonjour, merci pour votre retour"
 
@@ -62,15 +48,15 @@ def test_excerpt_of_nothing():
     assert collision.excerpt("   ") == ""
 
 
-def test_unconfirmed_lists_newer_than_marker():
-    assert collision.unconfirmed([5, 12, 9, 3], seen_id=8) == [9, 12]
+def test_guard_looks_above_the_marker():
+    assert collision.guard_floor(8) == 8
 
 
-def test_unconfirmed_after_confirmation():
-    assert collision.unconfirmed([9, 12], seen_id=8, confirmed_up_to=12) == []
-    assert collision.unconfirmed([9, 12, 14], seen_id=8, confirmed_up_to=12) == [14]
+def test_guard_looks_above_what_was_confirmed():
+    assert collision.guard_floor(8, confirmed_up_to=12) == 12
+    assert collision.guard_floor(8, confirmed_up_to=3) == 8
 
 
-def test_unconfirmed_without_marker_checks_nothing():
-    assert collision.unconfirmed([9, 12], seen_id=0) == []
-    assert collision.unconfirmed([9, 12], seen_id=None) == []
+def test_guard_without_marker_checks_nothing():
+    assert collision.guard_floor(0) is None
+    assert collision.guard_floor(None, confirmed_up_to=12) is None

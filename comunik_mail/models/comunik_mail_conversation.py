@@ -550,6 +550,7 @@ class ComunikMailConversation(models.Model):
         values = dict(custom_values or {})
         server_id = self.env.context.get("default_fetchmail_server_id")
         if server_id and "account_id" not in values:
+            # No caller rights to check: @api.private (no RPC), the mail gateway alone calls it, with its own server.
             account = self.env["comunik.mail.account"].sudo().search([("fetchmail_server_id", "=", server_id)], limit=1)
             values["account_id"] = account.id
         values.setdefault("subject", msg_dict.get("subject") or self.env._("(no subject)"))

@@ -74,9 +74,9 @@ class ComunikMailConversation(models.Model):
         and was not confirmed: customer emails (the sync's, the Sent folder's included) and replies of others.
         Notes, tracking and the caller's own messages do not count. No marker (0): nothing (API clients)."""
         self.ensure_one()
-        if not seen_message_id:
+        floor = collision.guard_floor(seen_message_id, confirmed_up_to)
+        if floor is None:
             return self.env["mail.message"]
-        floor = max(int(seen_message_id), int(confirmed_up_to or 0))
         candidates = (
             self.env["mail.message"]
             .sudo()
@@ -91,12 +91,10 @@ class ComunikMailConversation(models.Model):
             )
         )
         me = self.env.user.partner_id
-        newer = candidates.filtered(
+        return candidates.filtered(
             lambda message: message.message_type == "email"
             or (message.author_id != me and message.subtype_id and not message.subtype_id.internal)
         )
-        ids = collision.unconfirmed(newer.ids, seen_message_id, confirmed_up_to)
-        return newer.filtered(lambda message: message.id in ids)
 
     def _newer_message_values(self, messages):
         """Sender, date and excerpt of each new message, as the composers show them."""

@@ -8,9 +8,8 @@ from datetime import datetime, timedelta
 
 #: Activities a user can announce on a conversation; ``none`` removes theirs.
 ACTIVITIES = ("viewing", "replying")
-#: Seconds an announcement stays true without a heartbeat (the web client repeats it every HEARTBEAT seconds).
+#: Seconds an announcement stays true without a heartbeat (the web client repeats it every 30 seconds).
 ACTIVITY_TTL = 60
-HEARTBEAT = 30
 #: Characters of a new message shown in the composer's confirmation.
 EXCERPT_LENGTH = 160
 
@@ -37,15 +36,6 @@ def stale_before(now: datetime, ttl: int = ACTIVITY_TTL) -> datetime:
     return now - timedelta(seconds=ttl)
 
 
-def effective_activity(activities) -> str:
-    """What a user is doing on a conversation from their open screens: replying wins over viewing."""
-    found = set(activities)
-    for activity in ("replying", "viewing"):
-        if activity in found:
-            return activity
-    return "none"
-
-
 def excerpt(text: str | None, length: int = EXCERPT_LENGTH) -> str:
     """The first ``length`` characters of a message's text, on one line, cut at a word with « … »."""
     flat = _SPACES.sub(" ", text or "").strip()
@@ -57,12 +47,9 @@ def excerpt(text: str | None, length: int = EXCERPT_LENGTH) -> str:
     return cut.rstrip(" ,;:.") + "…"
 
 
-def unconfirmed(message_ids, seen_id: int, confirmed_up_to: int = 0):
-    """Ids of the messages newer than the last one the composer saw and not confirmed yet.
-
-    ``seen_id`` 0 (no marker, e.g. an API client) means no check: nothing is returned.
-    """
+def guard_floor(seen_id, confirmed_up_to=0):
+    """The message id above which a reply's send guard looks: the newest the composer saw, or the newest the
+    user already confirmed. None without a marker (``seen_id`` 0, e.g. an API client): no check."""
     if not seen_id:
-        return []
-    floor = max(int(seen_id), int(confirmed_up_to or 0))
-    return sorted(mid for mid in message_ids if mid > floor)
+        return None
+    return max(int(seen_id), int(confirmed_up_to or 0))
